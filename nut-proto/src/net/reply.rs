@@ -1,0 +1,530 @@
+//! Reply lines of the network protocol (`upsd` to client).
+
+use super::{ErrCode, Query};
+use crate::token::{self, TokenError, Words, quote_into, word_into};
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write as _;
+
+/// The answer to `GET TRACKING` (the connection's mode) or to
+/// `GET TRACKING <id>` (a command's outcome, when it is not an `ERR`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TrackingState {
+    /// `ON`: tracking is enabled on this connection.
+    On,
+    /// `OFF`: tracking is disabled on this connection.
+    Off,
+    /// `PENDING`: the driver has not answered yet.
+    Pending,
+    /// `SUCCESS`: the driver carried the command out.
+    Success,
+}
+
+impl TrackingState {
+    /// The word on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrackingState::On => "ON",
+            TrackingState::Off => "OFF",
+            TrackingState::Pending => "PENDING",
+            TrackingState::Success => "SUCCESS",
+        }
+    }
+}
+
+/// Whether a variable is a string (with its maximum length) or a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VarKind {
+    /// `STRING:<n>`: a string of at most `n` characters.
+    String(i64),
+    /// `NUMBER` (also what NUT reports for a variable with no type flag).
+    Number,
+}
+
+/// The answer to `GET TYPE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VarType {
+    /// `RW`: the variable can be set.
+    pub rw: bool,
+    /// `ENUM`: the variable has a list of allowed values.
+    pub enumerated: bool,
+    /// `RANGE`: the variable has allowed ranges.
+    pub range: bool,
+    /// String or number. NUT always sends one of them (`NUMBER` when the
+    /// driver gave no type); other servers may send neither.
+    pub kind: Option<VarKind>,
+}
+
+/// One line from `upsd`.
+///
+/// ```
+/// use nut_proto::net::Reply;
+/// let r = Reply::parse(br#"VAR ups ups.status "OL CHRG""#).unwrap();
+/// assert_eq!(r, Reply::Var { ups: "ups".into(), var: "ups.status".into(), value: "OL CHRG".into() });
+/// assert_eq!(r.to_line(), b"VAR ups ups.status \"OL CHRG\"\n");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reply<'a> {
+    /// `OK`
+    Ok,
+    /// `OK TRACKING <id>`: the command was handed to the driver and is tracked.
+    OkTracking(Cow<'a, str>),
+    /// `OK Goodbye` (answer to LOGOUT)
+    OkGoodbye,
+    /// `OK PRIMARY-GRANTED`
+    OkPrimaryGranted,
+    /// `OK MASTER-GRANTED`
+    OkMasterGranted,
+    /// `OK FSD-SET`
+    OkFsdSet,
+    /// `OK STARTTLS`: the TLS handshake starts right after this line.
+    OkStartTls,
+    /// `OK <text>` with any other text, kept as received.
+    OkOther(Cow<'a, str>),
+    /// `ERR <code> [<extra>]`
+    Err {
+        /// The error code.
+        code: ErrCode<'a>,
+        /// Optional text after the code.
+        extra: Option<Cow<'a, str>>,
+    },
+    /// `VAR <ups> <var> "<value>"` (GET VAR, and each LIST VAR row)
+    Var {
+        /// UPS name.
+        ups: Cow<'a, str>,
+        /// Variable name.
+        var: Cow<'a, str>,
+        /// Value, unescaped.
+        value: Cow<'a, str>,
+    },
+    /// `RW <ups> <var> "<value>"` (each LIST RW row)
+    Rw {
+        /// UPS name.
+        ups: Cow<'a, str>,
+        /// Variable name.
+        var: Cow<'a, str>,
+        /// Value, unescaped.
+        value: Cow<'a, str>,
+    },
+    /// `TYPE <ups> <var> <type words>`
+    Type {
+        /// UPS name.
+        ups: Cow<'a, str>,
+        /// Variable name.
+        var: Cow<'a, str>,
+        /// The type.
+        ty: VarType,
+    },
+    /// `DESC <ups> <var> "<text>"`
+    Desc {
+        /// UPS name.
+        ups: Cow<'a, str>,
+        /// Variable name.
+        var: Cow<'a, str>,
+        /// Description.
+        desc: Cow<'a, str>,
+    },
+    /// `CMDDESC <ups> <cmd> "<text>"`
+    CmdDesc {
+        /// UPS name.
+        ups: Cow<'a, str>,
+        /// Command name.
+        cmd: Cow<'a, str>,
+        /// Description.
+        desc: Cow<'a, str>,
+    },
+    /// `UPSDESC <ups> "<text>"`
+    UpsDesc {
+        /// UPS name.
+        ups: Cow<'a, str>,
+        /// Description.
+        desc: Cow<'a, str>,
+    },
+    /// `NUMLOGINS <ups> <n>`
+    NumLogins {
+        /// UPS name.
+        ups: Cow<'a, str>,
+        /// Number of clients logged in.
+        count: u32,
+    },
+    /// `NUMATTACH <ups> <n>` (RFC 9271)
+    NumAttach {
+        /// UPS name.
+        ups: Cow<'a, str>,
+        /// Number of clients attached.
+        count: u32,
+    },
+    /// `ON`, `OFF`, `PENDING` or `SUCCESS` (GET TRACKING)
+    Tracking(TrackingState),
+    /// `BEGIN LIST <query>`
+    BeginList(Query<'a>),
+    /// `END LIST <query>`
+    EndList(Query<'a>),
+    /// `UPS <ups> "<desc>"` (LIST UPS row)
+    Ups {
+        /// UPS name.
+        ups: Cow<'a, str>,
+        /// Description.
+        desc: Cow<'a, str>,
+    },
+    /// `CMD <ups> <cmd>` (LIST CMD row)
+    Cmd {
+        /// UPS name.
+        ups: Cow<'a, str>,
+        /// Command name.
+        cmd: Cow<'a, str>,
+    },
+    /// `ENUM <ups> <var> "<value>"` (LIST ENUM row)
+    Enum {
+        /// UPS name.
+        ups: Cow<'a, str>,
+        /// Variable name.
+        var: Cow<'a, str>,
+        /// One allowed value.
+        value: Cow<'a, str>,
+    },
+    /// `RANGE <ups> <var> "<min>" "<max>"` (LIST RANGE row)
+    Range {
+        /// UPS name.
+        ups: Cow<'a, str>,
+        /// Variable name.
+        var: Cow<'a, str>,
+        /// Lower bound.
+        min: i64,
+        /// Upper bound.
+        max: i64,
+    },
+    /// `CLIENT <ups> <address>` (LIST CLIENT row)
+    Client {
+        /// UPS name.
+        ups: Cow<'a, str>,
+        /// Client address (`127.0.0.1`, `::1`).
+        addr: Cow<'a, str>,
+    },
+    /// Any other line, verbatim: the answers to VER, HELP, NETVER and PROTVER
+    /// are free text that only the request gives meaning to.
+    Text(Cow<'a, str>),
+}
+
+/// A reply line that starts with a known keyword but does not have its
+/// shape.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplyError {
+    /// The line could not be tokenized.
+    #[error("malformed reply line: {0}")]
+    Token(#[from] TokenError),
+    /// A known keyword with the wrong number or form of words.
+    #[error("malformed {keyword} reply")]
+    Malformed {
+        /// The keyword that started the line.
+        keyword: &'static str,
+    },
+    /// A number field that is not a decimal integer.
+    #[error("bad number in {keyword} reply")]
+    BadNumber {
+        /// The keyword that started the line.
+        keyword: &'static str,
+    },
+}
+
+const KEYWORDS: &[&str] = &[
+    "OK",
+    "ERR",
+    "VAR",
+    "RW",
+    "TYPE",
+    "DESC",
+    "CMDDESC",
+    "UPSDESC",
+    "NUMLOGINS",
+    "NUMATTACH",
+    "BEGIN",
+    "END",
+    "UPS",
+    "CMD",
+    "ENUM",
+    "RANGE",
+    "CLIENT",
+];
+
+fn lossy(line: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(line)
+}
+
+impl<'a> Reply<'a> {
+    /// Parses one reply line (without its LF). Keywords are matched exactly
+    /// (`upsd` always writes them in uppercase).
+    pub fn parse(line: &'a [u8]) -> Result<Self, ReplyError> {
+        let first_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+        let first = &line[..first_end];
+        let Some(&kw) = KEYWORDS.iter().find(|k| k.as_bytes() == first) else {
+            return Ok(match first {
+                b"ON" if first_end == line.len() => Reply::Tracking(TrackingState::On),
+                b"OFF" if first_end == line.len() => Reply::Tracking(TrackingState::Off),
+                b"PENDING" if first_end == line.len() => Reply::Tracking(TrackingState::Pending),
+                b"SUCCESS" if first_end == line.len() => Reply::Tracking(TrackingState::Success),
+                _ => Reply::Text(lossy(line)),
+            });
+        };
+        let rest = line.get(first_end + 1..).unwrap_or(b"");
+        match kw {
+            // OK and ERR carry free text: split on the raw bytes.
+            "OK" => Ok(match rest {
+                b"" if first_end == line.len() => Reply::Ok,
+                b"Goodbye" => Reply::OkGoodbye,
+                b"PRIMARY-GRANTED" => Reply::OkPrimaryGranted,
+                b"MASTER-GRANTED" => Reply::OkMasterGranted,
+                b"FSD-SET" => Reply::OkFsdSet,
+                b"STARTTLS" => Reply::OkStartTls,
+                _ => match rest.strip_prefix(b"TRACKING ") {
+                    Some(id) if !id.is_empty() && !id.contains(&b' ') => {
+                        Reply::OkTracking(lossy(id))
+                    }
+                    _ => Reply::OkOther(lossy(rest)),
+                },
+            }),
+            "ERR" => {
+                let code_end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+                let code = &rest[..code_end];
+                if code.is_empty() {
+                    return Err(ReplyError::Malformed { keyword: "ERR" });
+                }
+                let extra = rest.get(code_end + 1..).map(lossy);
+                Ok(Reply::Err { code: ErrCode::parse(lossy(code)), extra })
+            }
+            _ => Self::from_words(kw, token::tokenize(line)?),
+        }
+    }
+
+    fn from_words(kw: &'static str, mut w: Words<'a>) -> Result<Self, ReplyError> {
+        let bad = ReplyError::Malformed { keyword: kw };
+        let n = w.len();
+        let exactly = |k: usize| if n == k { Ok(()) } else { Err(bad.clone()) };
+        let number = |s: &str| s.parse::<i64>().map_err(|_| ReplyError::BadNumber { keyword: kw });
+        let count = |s: &str| s.parse::<u32>().map_err(|_| ReplyError::BadNumber { keyword: kw });
+        Ok(match kw {
+            "VAR" => {
+                exactly(4)?;
+                Reply::Var { ups: w.take(1), var: w.take(2), value: w.take(3) }
+            }
+            "RW" => {
+                exactly(4)?;
+                Reply::Rw { ups: w.take(1), var: w.take(2), value: w.take(3) }
+            }
+            "ENUM" => {
+                exactly(4)?;
+                Reply::Enum { ups: w.take(1), var: w.take(2), value: w.take(3) }
+            }
+            "DESC" => {
+                exactly(4)?;
+                Reply::Desc { ups: w.take(1), var: w.take(2), desc: w.take(3) }
+            }
+            "CMDDESC" => {
+                exactly(4)?;
+                Reply::CmdDesc { ups: w.take(1), cmd: w.take(2), desc: w.take(3) }
+            }
+            "UPSDESC" => {
+                exactly(3)?;
+                Reply::UpsDesc { ups: w.take(1), desc: w.take(2) }
+            }
+            "UPS" => {
+                exactly(3)?;
+                Reply::Ups { ups: w.take(1), desc: w.take(2) }
+            }
+            "CMD" => {
+                exactly(3)?;
+                Reply::Cmd { ups: w.take(1), cmd: w.take(2) }
+            }
+            "CLIENT" => {
+                exactly(3)?;
+                Reply::Client { ups: w.take(1), addr: w.take(2) }
+            }
+            "NUMLOGINS" => {
+                exactly(3)?;
+                let count = count(w.get(2).unwrap_or(""))?;
+                Reply::NumLogins { ups: w.take(1), count }
+            }
+            "NUMATTACH" => {
+                exactly(3)?;
+                let count = count(w.get(2).unwrap_or(""))?;
+                Reply::NumAttach { ups: w.take(1), count }
+            }
+            "RANGE" => {
+                exactly(5)?;
+                let min = number(w.get(3).unwrap_or(""))?;
+                let max = number(w.get(4).unwrap_or(""))?;
+                Reply::Range { ups: w.take(1), var: w.take(2), min, max }
+            }
+            "TYPE" => {
+                if n < 3 {
+                    return Err(bad);
+                }
+                let mut ty = VarType { rw: false, enumerated: false, range: false, kind: None };
+                let mut kind = None;
+                for word in w.iter().skip(3) {
+                    match word {
+                        "RW" => ty.rw = true,
+                        "ENUM" => ty.enumerated = true,
+                        "RANGE" => ty.range = true,
+                        "NUMBER" if kind.is_none() => kind = Some(VarKind::Number),
+                        _ => match word.strip_prefix("STRING:") {
+                            Some(len) if kind.is_none() => {
+                                kind = Some(VarKind::String(number(len)?))
+                            }
+                            _ => return Err(bad),
+                        },
+                    }
+                }
+                ty.kind = kind;
+                Reply::Type { ups: w.take(1), var: w.take(2), ty }
+            }
+            "BEGIN" | "END" => {
+                if w.get(1) != Some("LIST") {
+                    return Err(bad);
+                }
+                let q = Query::from_words(&mut w, 2).ok_or(bad)?;
+                if kw == "BEGIN" { Reply::BeginList(q) } else { Reply::EndList(q) }
+            }
+            _ => return Err(bad),
+        })
+    }
+
+    /// Appends the reply line, with its LF, to `out`.
+    ///
+    /// Values and descriptions are always quoted and escaped; names are
+    /// written bare when that is safe and quoted otherwise.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        fn words(out: &mut Vec<u8>, kw: &str, names: &[&str]) {
+            out.extend_from_slice(kw.as_bytes());
+            for n in names {
+                out.push(b' ');
+                word_into(out, n);
+            }
+        }
+        fn quoted(out: &mut Vec<u8>, v: &str) {
+            out.push(b' ');
+            quote_into(out, v);
+        }
+        fn text(out: &mut Vec<u8>, t: &str) {
+            out.extend(t.bytes().filter(|&b| b != b'\n' && b != b'\r'));
+        }
+        match self {
+            Reply::Ok => out.extend_from_slice(b"OK"),
+            Reply::OkTracking(id) => words(out, "OK TRACKING", &[id]),
+            Reply::OkGoodbye => out.extend_from_slice(b"OK Goodbye"),
+            Reply::OkPrimaryGranted => out.extend_from_slice(b"OK PRIMARY-GRANTED"),
+            Reply::OkMasterGranted => out.extend_from_slice(b"OK MASTER-GRANTED"),
+            Reply::OkFsdSet => out.extend_from_slice(b"OK FSD-SET"),
+            Reply::OkStartTls => out.extend_from_slice(b"OK STARTTLS"),
+            Reply::OkOther(t) => {
+                out.extend_from_slice(b"OK ");
+                text(out, t);
+            }
+            Reply::Err { code, extra } => {
+                out.extend_from_slice(b"ERR ");
+                text(out, code.as_str());
+                if let Some(e) = extra {
+                    out.push(b' ');
+                    text(out, e);
+                }
+            }
+            Reply::Var { ups, var, value } => {
+                words(out, "VAR", &[ups, var]);
+                quoted(out, value);
+            }
+            Reply::Rw { ups, var, value } => {
+                words(out, "RW", &[ups, var]);
+                quoted(out, value);
+            }
+            Reply::Enum { ups, var, value } => {
+                words(out, "ENUM", &[ups, var]);
+                quoted(out, value);
+            }
+            Reply::Desc { ups, var, desc } => {
+                words(out, "DESC", &[ups, var]);
+                quoted(out, desc);
+            }
+            Reply::CmdDesc { ups, cmd, desc } => {
+                words(out, "CMDDESC", &[ups, cmd]);
+                quoted(out, desc);
+            }
+            Reply::UpsDesc { ups, desc } => {
+                words(out, "UPSDESC", &[ups]);
+                quoted(out, desc);
+            }
+            Reply::Ups { ups, desc } => {
+                words(out, "UPS", &[ups]);
+                quoted(out, desc);
+            }
+            Reply::Cmd { ups, cmd } => words(out, "CMD", &[ups, cmd]),
+            Reply::Client { ups, addr } => words(out, "CLIENT", &[ups, addr]),
+            Reply::NumLogins { ups, count } => {
+                words(out, "NUMLOGINS", &[ups]);
+                let _ = write!(Buf(out), " {count}");
+            }
+            Reply::NumAttach { ups, count } => {
+                words(out, "NUMATTACH", &[ups]);
+                let _ = write!(Buf(out), " {count}");
+            }
+            Reply::Range { ups, var, min, max } => {
+                words(out, "RANGE", &[ups, var]);
+                let _ = write!(Buf(out), " \"{min}\" \"{max}\"");
+            }
+            Reply::Type { ups, var, ty } => {
+                words(out, "TYPE", &[ups, var]);
+                if ty.rw {
+                    out.extend_from_slice(b" RW");
+                }
+                if ty.enumerated {
+                    out.extend_from_slice(b" ENUM");
+                }
+                if ty.range {
+                    out.extend_from_slice(b" RANGE");
+                }
+                match ty.kind {
+                    Some(VarKind::String(n)) => {
+                        let _ = write!(Buf(out), " STRING:{n}");
+                    }
+                    Some(VarKind::Number) => out.extend_from_slice(b" NUMBER"),
+                    None => {}
+                }
+            }
+            Reply::Tracking(t) => out.extend_from_slice(t.as_str().as_bytes()),
+            Reply::BeginList(q) => {
+                out.extend_from_slice(b"BEGIN LIST ");
+                q.encode(out);
+            }
+            Reply::EndList(q) => {
+                out.extend_from_slice(b"END LIST ");
+                q.encode(out);
+            }
+            Reply::Text(t) => text(out, t),
+        }
+        out.push(b'\n');
+    }
+
+    /// The reply line, with its LF.
+    pub fn to_line(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        out
+    }
+
+    /// An `ERR <code>` reply without extra text.
+    pub fn err(code: ErrCode<'a>) -> Self {
+        Reply::Err { code, extra: None }
+    }
+}
+
+/// `core::fmt::Write` over a byte vector.
+pub(crate) struct Buf<'a>(pub(crate) &'a mut Vec<u8>);
+
+impl core::fmt::Write for Buf<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
