@@ -1125,12 +1125,26 @@ def main():
                 time.sleep(pause)
             return step
 
-        def paced(cmd, pause=0.6):
-            # give the (asynchronous) driver time to answer before the next command,
-            # so that the driver-socket transcript has a stable order
+        def via_driver(cmd, key=None, expect=None, fixed=2.5):
+            """Send a command that upsd forwards to dummy-ups, then wait until the
+            driver's answer shows up on the driver socket (dummy-ups only reads its
+            socket between its update sleeps, so answers can lag by a second or
+            more).  Keeps the order in sock-dummy-set-instcmd.txt stable."""
             def step(c, ctx):
-                ctx["last"] = c.ask(cmd)
-                time.sleep(pause)
+                n = len(drec.snapshot())
+                reply = c.ask(cmd)
+                tid = tracking_id(reply)
+                if key:
+                    ctx[key] = tid
+                want = ("TRACKING %s " % tid).encode() if tid else expect
+
+                def seen():
+                    return any(it[1] == "D" and it[2].startswith(want)
+                               for it in drec.snapshot()[n:])
+                if want:
+                    wait_until(seen, 6)
+                else:
+                    time.sleep(fixed)  # nothing comes back for an untracked INSTCMD
             return step
 
         raw_session("net-raw-set-instcmd-fake.txt",
@@ -1186,18 +1200,18 @@ def main():
         raw_session("net-raw-set-instcmd-dummy.txt",
                     "raw session: admin SET VAR / INSTCMD on dummy-ups, with and without TRACKING", [
             "USERNAME admin", "PASSWORD %s" % ADMIN_PW,
-            paced('SET VAR dummy ups.id "plain"'),
-            paced("INSTCMD dummy load.off"),
+            via_driver('SET VAR dummy ups.id "plain"', expect=b"SETINFO ups.id "),
+            via_driver("INSTCMD dummy load.off"),
             "SET VAR dummy ups.id 12345678901234567",
             "SET TRACKING ON",
-            remember("t1", 'SET VAR dummy ups.id "tracked"', 0.6),
-            remember("t2", "INSTCMD dummy load.off", 0.6),
-            remember("t3", "INSTCMD dummy load.off 5", 0.6),
+            via_driver('SET VAR dummy ups.id "tracked"', "t1"),
+            via_driver("INSTCMD dummy load.off", "t2"),
+            via_driver("INSTCMD dummy load.off 5", "t3"),
             get_tracked(["t1", "t2", "t3"]),
-            remember("t4", 'SET VAR dummy ups.id "q\\"uote"', 0.6),
+            via_driver('SET VAR dummy ups.id "q\\"uote"', "t4"),
             get_tracked(["t4"]),
             "GET VAR dummy ups.id",
-            paced('SET VAR dummy ups.id "restored"'),
+            via_driver('SET VAR dummy ups.id "restored"', "t5"),
             lambda c, ctx: time.sleep(1.0),
             "GET VAR dummy ups.id",
         ], [ups_note, "the same session's driver side is in sock-dummy-set-instcmd.txt"])
@@ -1218,8 +1232,8 @@ def main():
                      ["driver side of net-raw-set-instcmd-dummy.txt (plain, then tracked SET"
                       " VAR ups.id and INSTCMD load.off with and without a parameter);"
                       " PING/PONG lines in between are kept",
-                      "the driver answers asynchronously; the client paused ~0.6 s after each"
-                      " forwarded command so each answer lands before the next U: line",
+                      "the driver answers asynchronously (with up to ~2 s lag); the client"
+                      " waited for each answer on this socket before its next command",
                       "dummy-ups answers INSTCMD load.off with status 1 and broadcasts a SET"
                       " value raw (not re-escaped) inside quotes: see the q\\\"uote line",
                       "format: U: upsd->driver, D: driver->upsd, bytes verbatim without LF"])

@@ -279,12 +279,11 @@ impl<'a> Reply<'a> {
                 b"MASTER-GRANTED" => Reply::OkMasterGranted,
                 b"FSD-SET" => Reply::OkFsdSet,
                 b"STARTTLS" => Reply::OkStartTls,
-                _ => match rest.strip_prefix(b"TRACKING ") {
-                    Some(id) if !id.is_empty() && !id.contains(&b' ') => {
-                        Reply::OkTracking(lossy(id))
-                    }
+                _ if rest.starts_with(b"TRACKING ") => match token::tokenize(line) {
+                    Ok(mut w) if w.len() == 3 => Reply::OkTracking(w.take(2)),
                     _ => Reply::OkOther(lossy(rest)),
                 },
+                _ => Reply::OkOther(lossy(rest)),
             }),
             "ERR" => {
                 let code_end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
