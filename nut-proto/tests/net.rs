@@ -26,7 +26,8 @@ fn reply_case(line: &str, expected: Reply<'_>) {
 /// The command/response pairs of RFC 9271 section 4 (UPS `su700`).
 #[test]
 fn rfc9271_pairs() {
-    let pairs: Vec<(&str, Command<'_>, Vec<(&str, Reply<'_>)>)> = vec![
+    type Pair<'a> = (&'a str, Command<'a>, Vec<(&'a str, Reply<'a>)>);
+    let pairs: Vec<Pair<'_>> = vec![
         (
             "GET NUMATTACH su700",
             Command::Get(GetQuery::NumAttach { ups: c("su700") }),
