@@ -222,6 +222,10 @@ pub enum ReplyError {
         /// The keyword that started the line.
         keyword: &'static str,
     },
+    /// Free text (a line that is not a keyword reply, or the text of an `OK`
+    /// or `ERR`) holding control bytes.
+    #[error("control bytes in reply text")]
+    ControlBytes,
     /// A number field that is not a decimal integer.
     #[error("bad number in {keyword} reply")]
     BadNumber {
@@ -254,11 +258,26 @@ fn lossy(line: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(line)
 }
 
+/// Word separators of NUT's tokenizer, and LF.
+fn is_sep(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c)
+}
+
+/// Free text (VER banner, `OK ...`, `ERR` code and extra): no control bytes.
+fn free_text(text: &[u8]) -> Result<Cow<'_, str>, ReplyError> {
+    if text.iter().any(|&b| b < 0x20) {
+        return Err(ReplyError::ControlBytes);
+    }
+    Ok(lossy(text))
+}
+
 impl<'a> Reply<'a> {
     /// Parses one reply line (without its LF). Keywords are matched exactly
     /// (`upsd` always writes them in uppercase).
     pub fn parse(line: &'a [u8]) -> Result<Self, ReplyError> {
-        let first_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+        // Tolerate CRLF peers: a final CR is whitespace to NUT's tokenizer.
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let first_end = line.iter().position(|&b| is_sep(b)).unwrap_or(line.len());
         let first = &line[..first_end];
         let Some(&kw) = KEYWORDS.iter().find(|k| k.as_bytes() == first) else {
             return Ok(match first {
@@ -266,7 +285,7 @@ impl<'a> Reply<'a> {
                 b"OFF" if first_end == line.len() => Reply::Tracking(TrackingState::Off),
                 b"PENDING" if first_end == line.len() => Reply::Tracking(TrackingState::Pending),
                 b"SUCCESS" if first_end == line.len() => Reply::Tracking(TrackingState::Success),
-                _ => Reply::Text(lossy(line)),
+                _ => Reply::Text(free_text(line)?),
             });
         };
         let rest = line.get(first_end + 1..).unwrap_or(b"");
@@ -281,18 +300,21 @@ impl<'a> Reply<'a> {
                 b"STARTTLS" => Reply::OkStartTls,
                 _ if rest.starts_with(b"TRACKING ") => match token::tokenize(line) {
                     Ok(mut w) if w.len() == 3 => Reply::OkTracking(w.take(2)),
-                    _ => Reply::OkOther(lossy(rest)),
+                    _ => Reply::OkOther(free_text(rest)?),
                 },
-                _ => Reply::OkOther(lossy(rest)),
+                _ => Reply::OkOther(free_text(rest)?),
             }),
             "ERR" => {
-                let code_end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+                let code_end = rest.iter().position(|&b| is_sep(b)).unwrap_or(rest.len());
                 let code = &rest[..code_end];
                 if code.is_empty() {
                     return Err(ReplyError::Malformed { keyword: "ERR" });
                 }
-                let extra = rest.get(code_end + 1..).map(lossy);
-                Ok(Reply::Err { code: ErrCode::parse(lossy(code)), extra })
+                let extra = match rest.get(code_end + 1..) {
+                    Some(e) => Some(free_text(e)?),
+                    None => None,
+                };
+                Ok(Reply::Err { code: ErrCode::parse(free_text(code)?), extra })
             }
             _ => Self::from_words(kw, token::tokenize(line)?),
         }
@@ -408,7 +430,8 @@ impl<'a> Reply<'a> {
             quote_into(out, v);
         }
         fn text(out: &mut Vec<u8>, t: &str) {
-            out.extend(t.bytes().filter(|&b| b != b'\n' && b != b'\r'));
+            // Control bytes cannot be read back (see `free_text`); drop them.
+            out.extend(t.bytes().filter(|&b| b >= 0x20));
         }
         match self {
             Reply::Ok => out.extend_from_slice(b"OK"),

@@ -1,0 +1,110 @@
+//! A NUT setup in a temporary directory: ups.conf, upsd.conf, the real
+//! Debian `upsd` on a free loopback port, drivers (ours or Debian's).
+
+#![allow(dead_code, unreachable_pub)]
+
+use nut_testkit::{
+    Proc, TempDir, free_port, peer, temp_dir, wait_for_path, wait_for_port, wait_until,
+};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+pub struct Setup {
+    pub dir: TempDir,
+    pub etc: PathBuf,
+    pub state: PathBuf,
+    pub port: u16,
+    pub procs: Vec<Proc>,
+}
+
+pub const OURS: &str = env!("CARGO_BIN_EXE_dummy-ups");
+pub const UPSDRVCTL: &str = env!("CARGO_BIN_EXE_upsdrvctl");
+
+impl Setup {
+    /// Writes `ups.conf` (as given), upsd.conf (LISTEN on a free port) and
+    /// an empty upsd.users.
+    pub fn new(ups_conf: &str) -> Setup {
+        let dir = temp_dir();
+        let etc = dir.path().join("etc");
+        let state = dir.path().join("state");
+        std::fs::create_dir_all(&etc).unwrap();
+        std::fs::create_dir_all(&state).unwrap();
+        let port = free_port();
+        std::fs::write(etc.join("ups.conf"), ups_conf).unwrap();
+        std::fs::write(etc.join("upsd.conf"), format!("LISTEN 127.0.0.1 {port}\n")).unwrap();
+        std::fs::write(
+            etc.join("upsd.users"),
+            "[admin]\n  password = secret\n  actions = SET\n  instcmds = ALL\n",
+        )
+        .unwrap();
+        Setup { dir, etc, state, port, procs: Vec::new() }
+    }
+
+    pub fn write(&self, name: &str, content: &[u8]) {
+        std::fs::write(self.etc.join(name), content).unwrap();
+    }
+
+    pub fn env(&self, cmd: &mut Command) {
+        cmd.env("NUT_CONFPATH", &self.etc)
+            .env("NUT_STATEPATH", &self.state)
+            .env("NUT_ALTPIDPATH", &self.state)
+            .env_remove("RUST_LOG");
+    }
+
+    pub fn socket(&self, ups: &str) -> PathBuf {
+        self.state.join(format!("dummy-ups-{ups}"))
+    }
+
+    /// Starts a driver (`exe` is ours or Debian's) for `ups` in the
+    /// foreground and waits for its socket.
+    pub fn driver(&mut self, exe: &Path, ups: &str) {
+        let mut cmd = Command::new(exe);
+        cmd.args(["-a", ups, "-F", "-u", "root"]);
+        self.env(&mut cmd);
+        let p = Proc::spawn(&format!("driver-{ups}"), cmd, self.dir.path());
+        self.procs.push(p);
+        assert!(
+            wait_for_path(&self.socket(ups), Duration::from_secs(20)),
+            "driver for {ups} did not create its socket:\n{}",
+            self.procs.last().unwrap().log()
+        );
+    }
+
+    pub fn upsd(&mut self) {
+        let mut cmd = Command::new(peer("upsd"));
+        cmd.args(["-F", "-u", "root"]);
+        self.env(&mut cmd);
+        let p = Proc::spawn("upsd", cmd, self.dir.path());
+        self.procs.push(p);
+        assert!(wait_for_port(self.port, Duration::from_secs(20)), "upsd did not listen");
+    }
+
+    /// `upsc <args>`: success and stdout (or stderr on failure; upsc
+    /// always prints an SSL notice on stderr).
+    pub fn upsc(&self, args: &[&str]) -> (bool, String) {
+        let out = Command::new(peer("upsc")).args(args).output().unwrap();
+        if out.status.success() {
+            (true, String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            (false, String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    pub fn target(&self, ups: &str) -> String {
+        format!("{ups}@127.0.0.1:{}", self.port)
+    }
+
+    /// Waits until `upsc` shows the UPS with fresh data, and returns it.
+    pub fn upsc_ready(&self, ups: &str) -> String {
+        let target = self.target(ups);
+        let mut last = String::new();
+        let ok = wait_until(Duration::from_secs(30), Duration::from_millis(100), || {
+            let (ok, out) = self.upsc(&[&target]);
+            last = out;
+            ok && last.contains("driver.name:") && !last.contains("WAIT")
+        });
+        assert!(ok, "upsc {target} never became ready: {last}");
+        last
+    }
+}
