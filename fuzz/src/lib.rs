@@ -9,6 +9,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod client;
+pub mod server;
 mod structured;
 
 use nut_proto::config::{self, ConfigErrorKind};
@@ -249,8 +251,9 @@ struct FramerRun {
     partial: Vec<u8>,
 }
 
-fn feed<'c>(max: usize, chunks: impl IntoIterator<Item = &'c [u8]>) -> FramerRun {
-    let mut framer = LineFramer::new(max);
+fn feed<'c>(framer: LineFramer, chunks: impl IntoIterator<Item = &'c [u8]>) -> FramerRun {
+    let mut framer = framer;
+    let max = framer.max_line();
     let mut frames = Vec::new();
     for chunk in chunks {
         let mut input = chunk;
@@ -278,11 +281,13 @@ fn feed<'c>(max: usize, chunks: impl IntoIterator<Item = &'c [u8]>) -> FramerRun
 
 /// `framing`: input byte 0 picks a maximum line length (1..=64), byte 1 a
 /// number of split points (0..=15), the next bytes the split points; the
-/// rest is the stream. Feeding it whole, in the chosen pieces, and one byte
-/// at a time gives the same frames (lines and errors) and the same final
-/// state; `buffered()` never exceeds the maximum; each line agrees with
-/// the tokenizer on where it ends; without errors, lines and the partial
-/// tail put back together are the input.
+/// rest is the stream. For both framers (`LineFramer::new`, quote-aware,
+/// and `LineFramer::lf_only`): feeding it whole, in the chosen pieces, and
+/// one byte at a time gives the same frames (lines and errors) and the same
+/// final state; `buffered()` never exceeds the maximum; without errors,
+/// lines and the partial tail put back together are the input. Quote-aware
+/// lines agree with the tokenizer on where they end; LF-only frames are
+/// exactly the input split at every LF (overlong ones as errors).
 pub fn framing(data: &[u8]) {
     let (max, rest) = match data.split_first() {
         Some((&b, rest)) => (1 + usize::from(b % 64), rest),
@@ -303,36 +308,64 @@ pub fn framing(data: &[u8]) {
         at = p;
     }
 
-    let whole = feed(max, [stream]);
-    for (how, run) in [("pieces", feed(max, pieces)), ("bytes", feed(max, stream.chunks(1)))] {
-        assert_eq!(run.frames, whole.frames, "frames differ when fed in {how}");
-        assert_eq!(
-            (run.mid_line, run.discarding, run.buffered, &run.partial),
-            (whole.mid_line, whole.discarding, whole.buffered, &whole.partial),
-            "final state differs when fed in {how}"
-        );
-    }
-
-    for line in whole.frames.iter().flatten() {
-        // The frame is a complete logical line: whatever follows its LF
-        // does not change how it tokenizes.
-        let mut longer = line.clone();
-        longer.extend_from_slice(b"\n\"tail");
-        assert_eq!(
-            token::tokenize(&longer),
-            token::tokenize(line),
-            "frame {} does not end where the tokenizer ends it",
-            show(line)
-        );
-    }
-    if whole.frames.iter().all(Result::is_ok) {
-        let mut rebuilt = Vec::new();
-        for line in whole.frames.iter().flatten() {
-            rebuilt.extend_from_slice(line);
-            rebuilt.push(b'\n');
+    // Both framing modes: quote-aware (servers, drivers) and LF-only (clients).
+    for make in [LineFramer::new, LineFramer::lf_only] {
+        let quote_aware = make(max).is_quote_aware();
+        let whole = feed(make(max), [stream]);
+        for (how, run) in [
+            ("pieces", feed(make(max), pieces.clone())),
+            ("bytes", feed(make(max), stream.chunks(1))),
+        ] {
+            assert_eq!(run.frames, whole.frames, "frames differ when fed in {how} ({quote_aware})");
+            assert_eq!(
+                (run.mid_line, run.discarding, run.buffered, &run.partial),
+                (whole.mid_line, whole.discarding, whole.buffered, &whole.partial),
+                "final state differs when fed in {how} (quote-aware: {quote_aware})"
+            );
         }
-        rebuilt.extend_from_slice(&whole.partial);
-        assert_eq!(show(&rebuilt), show(stream), "lines and tail do not rebuild the input");
+
+        for line in whole.frames.iter().flatten() {
+            if quote_aware {
+                // The frame is a complete logical line: whatever follows its
+                // LF does not change how it tokenizes.
+                let mut longer = line.clone();
+                longer.extend_from_slice(b"\n\"tail");
+                assert_eq!(
+                    token::tokenize(&longer),
+                    token::tokenize(line),
+                    "frame {} does not end where the tokenizer ends it",
+                    show(line)
+                );
+            } else {
+                assert!(!line.contains(&b'\n'), "LF-only frame {} holds an LF", show(line));
+            }
+        }
+        if whole.frames.iter().all(Result::is_ok) {
+            let mut rebuilt = Vec::new();
+            for line in whole.frames.iter().flatten() {
+                rebuilt.extend_from_slice(line);
+                rebuilt.push(b'\n');
+            }
+            rebuilt.extend_from_slice(&whole.partial);
+            assert_eq!(show(&rebuilt), show(stream), "lines and tail do not rebuild the input");
+        }
+        if !quote_aware {
+            // LF-only frames are the input split at every LF.
+            let mut parts: Vec<&[u8]> = stream.split(|&b| b == b'\n').collect();
+            let tail = parts.pop().unwrap_or_default();
+            let expected: Frames = parts
+                .iter()
+                .map(|p| {
+                    if p.len() > max {
+                        Err(FrameError::LineTooLong { max })
+                    } else {
+                        Ok(p.to_vec())
+                    }
+                })
+                .chain((tail.len() > max).then_some(Err(FrameError::LineTooLong { max })))
+                .collect();
+            assert_eq!(whole.frames, expected, "LF-only frames are not the input split at LF");
+        }
     }
 }
 

@@ -61,3 +61,23 @@ fn sock() {
 fn config() {
     run_seeds("config", nut_fuzz::config);
 }
+
+#[test]
+fn upsd_session() {
+    run_seeds("upsd_session", nut_fuzz::server::upsd_session);
+}
+
+#[test]
+fn driver_session() {
+    run_seeds("driver_session", nut_fuzz::server::driver_session);
+}
+
+#[test]
+fn dummy_files() {
+    run_seeds("dummy_files", nut_fuzz::server::dummy_files);
+}
+
+#[test]
+fn client_session() {
+    run_seeds("client_session", nut_fuzz::client::client_session);
+}

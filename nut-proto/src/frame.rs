@@ -1,10 +1,23 @@
 //! Line framing for NUT's byte streams, sans I/O.
 //!
-//! [`LineFramer`] finds the end of each logical line exactly as NUT's
-//! tokenizer does (an LF inside quotes or after a backslash does not end a
-//! line), resumes across partial reads, and never buffers more than the
-//! configured maximum line length: a longer line is reported once as
+//! [`LineFramer`] resumes across partial reads and never buffers more than
+//! the configured maximum line length: a longer line is reported once as
 //! [`FrameError::LineTooLong`] and its bytes are discarded up to its end.
+//!
+//! It has two ways of finding where a line ends:
+//!
+//! * [`LineFramer::new`] (quote-aware) ends a line exactly where NUT's
+//!   tokenizer does: an LF inside quotes or after a backslash does not end
+//!   it. This is how `upsd` reads commands and how drivers and `upsd` read
+//!   the driver socket, so servers and drivers use it.
+//! * [`LineFramer::lf_only`] ends a line at every LF, whatever comes before.
+//!   This is how NUT's clients (`libupsclient`, `upsc`, `upsmon`) read
+//!   replies, so clients use it: a reply such as `ERR X "a` (free text with
+//!   an odd quote) ends at its LF and does not swallow the next reply.
+//!
+//! Both scan for the few bytes that matter (LF, and in quote-aware mode `"`,
+//! `\` and `#`) eight bytes at a time, and hand out lines that lie wholly in
+//! the input without copying them.
 //!
 //! ```
 //! use nut_proto::frame::LineFramer;
@@ -25,7 +38,8 @@
 //! assert_eq!(lines, [&b"VER"[..], b"GET VAR ups \"ups.status\"", b"LOGOUT"]);
 //! ```
 
-use crate::token::{Act, State, step};
+use crate::scan;
+use crate::token::State;
 use alloc::vec::Vec;
 
 /// The default maximum line length, in bytes, without the LF.
@@ -58,6 +72,8 @@ pub struct LineFramer {
     discarding: bool,
     /// The buffer holds a line handed out by the last call.
     handed_out: bool,
+    /// Lines end where NUT's tokenizer ends them (else at every LF).
+    quote_aware: bool,
 }
 
 impl Default for LineFramer {
@@ -67,7 +83,11 @@ impl Default for LineFramer {
 }
 
 impl LineFramer {
-    /// A framer that accepts lines of at most `max_line` bytes (LF excluded).
+    /// A quote-aware framer that accepts lines of at most `max_line` bytes
+    /// (LF excluded): a line ends at an LF outside quotes and not after a
+    /// backslash, as NUT's tokenizer reads it. Use it where NUT tokenizes
+    /// the stream it reads: in servers (commands from clients) and on the
+    /// driver socket (both sides), and for configuration files.
     pub fn new(max_line: usize) -> Self {
         LineFramer {
             buf: Vec::new(),
@@ -75,7 +95,32 @@ impl LineFramer {
             max_line,
             discarding: false,
             handed_out: false,
+            quote_aware: true,
         }
+    }
+
+    /// A framer that ends a line at every LF, with no regard for quotes or
+    /// backslashes, and accepts lines of at most `max_line` bytes (LF
+    /// excluded; longer lines are reported and discarded as with
+    /// [`new`](Self::new)). Use it in clients reading `upsd`'s replies: NUT's
+    /// clients read a reply up to its LF, so a reply with an odd quote in
+    /// its free text (`ERR X "a`) must not run into the next one.
+    ///
+    /// ```
+    /// use nut_proto::frame::LineFramer;
+    /// let mut lines = Vec::new();
+    /// LineFramer::lf_only(1024).decode_all(b"ERR X \"a\nOK\n", |l| lines.push(l.unwrap().to_vec()));
+    /// assert_eq!(lines, [&b"ERR X \"a"[..], b"OK"]);
+    /// ```
+    pub fn lf_only(max_line: usize) -> Self {
+        LineFramer { quote_aware: false, ..Self::new(max_line) }
+    }
+
+    /// Whether lines end where NUT's tokenizer ends them
+    /// ([`new`](Self::new)) rather than at every LF
+    /// ([`lf_only`](Self::lf_only)).
+    pub fn is_quote_aware(&self) -> bool {
+        self.quote_aware
     }
 
     /// The configured maximum line length.
@@ -124,36 +169,35 @@ impl LineFramer {
             self.buf.clear();
             self.handed_out = false;
         }
-        let mut state = self.state;
-        let mut i = 0;
-        while i < input.len() {
-            let (next, act) = step(state, input[i]);
-            state = next;
-            i += 1;
-            if matches!(act, Act::Line | Act::EndLine) {
-                self.state = state;
-                if self.discarding {
-                    self.discarding = false;
-                    return (i, None);
-                }
-                let line = &input[..i - 1];
-                if self.buf.is_empty() {
-                    if line.len() > self.max_line {
-                        return (i, Some(Err(FrameError::LineTooLong { max: self.max_line })));
-                    }
-                    return (i, Some(Ok(line)));
-                }
-                if self.buf.len() + line.len() > self.max_line {
-                    self.buf.clear();
+        let (end, state) = if self.quote_aware {
+            line_end(self.state, input)
+        } else {
+            (scan::find_lf(input), State::Start)
+        };
+        self.state = state;
+        if let Some(lf) = end {
+            let i = lf + 1;
+            if self.discarding {
+                self.discarding = false;
+                return (i, None);
+            }
+            let line = &input[..lf];
+            if self.buf.is_empty() {
+                if line.len() > self.max_line {
                     return (i, Some(Err(FrameError::LineTooLong { max: self.max_line })));
                 }
-                self.buf.extend_from_slice(line);
-                // The buffer is cleared on the next call.
-                self.handed_out = true;
-                return (i, Some(Ok(&self.buf)));
+                return (i, Some(Ok(line)));
             }
+            if self.buf.len() + line.len() > self.max_line {
+                self.buf.clear();
+                return (i, Some(Err(FrameError::LineTooLong { max: self.max_line })));
+            }
+            self.buf.extend_from_slice(line);
+            // The buffer is cleared on the next call.
+            self.handed_out = true;
+            return (i, Some(Ok(&self.buf)));
         }
-        self.state = state;
+        let i = input.len();
         if !self.discarding {
             if self.buf.len() + input.len() > self.max_line {
                 self.buf.clear();
@@ -163,6 +207,76 @@ impl LineFramer {
             self.buf.extend_from_slice(input);
         }
         (i, None)
+    }
+}
+
+/// Whether a byte that is not LF, `#`, `\\` or `"` leaves NUT's tokenizer,
+/// outside quotes, between words ([`State::Start`]) or inside one.
+#[inline(always)]
+fn after_plain(b: u8) -> State {
+    if matches!(b, b' ' | b'\t' | b'\r' | 0x0b | 0x0c | b'=') { State::Start } else { State::Word }
+}
+
+/// Finds where the line that `state` is in ends in `input`: the offset of
+/// its LF (the state is then [`State::Start`]), or `None` and the state
+/// after all of `input`. It gives the same result as running
+/// [`token::step`](crate::token) over every byte, but jumps from one byte
+/// that can change the state to the next: outside quotes LF, `#`, `\\` and
+/// `"` (which opens a quote only at the start of a word, so the byte before
+/// it decides); inside quotes `"`, `\\` and `#`; in a comment, LF.
+fn line_end(mut state: State, input: &[u8]) -> (Option<usize>, State) {
+    let mut i = 0;
+    loop {
+        let rest = &input[i..];
+        match state {
+            State::Start | State::Word => {
+                let stop = |w| {
+                    scan::eq(w, b'\n') | scan::eq(w, b'#') | scan::eq(w, b'\\') | scan::eq(w, b'"')
+                };
+                let Some(k) = scan::find(rest, stop, |b| matches!(b, b'\n' | b'#' | b'\\' | b'"'))
+                else {
+                    if let Some(&last) = rest.last() {
+                        state = after_plain(last);
+                    }
+                    return (None, state);
+                };
+                let before = if k > 0 { after_plain(rest[k - 1]) } else { state };
+                state = match rest[k] {
+                    b'\n' => return (Some(i + k), State::Start),
+                    b'#' => State::Comment,
+                    b'\\' => State::WordEsc,
+                    _ if before == State::Start => State::Quote,
+                    _ => State::Word,
+                };
+                i += k + 1;
+            }
+            State::WordEsc | State::QuoteEsc => {
+                if rest.is_empty() {
+                    return (None, state);
+                }
+                // The escaped byte is literal, even an LF.
+                state = if state == State::WordEsc { State::Word } else { State::Quote };
+                i += 1;
+            }
+            State::Quote => {
+                let stop = |w| scan::eq(w, b'"') | scan::eq(w, b'\\') | scan::eq(w, b'#');
+                let Some(k) = scan::find(rest, stop, |b| matches!(b, b'"' | b'\\' | b'#')) else {
+                    return (None, state);
+                };
+                state = match rest[k] {
+                    b'"' => State::Start,
+                    b'\\' => State::QuoteEsc,
+                    _ => State::Error,
+                };
+                i += k + 1;
+            }
+            State::Comment | State::Error => {
+                return match scan::find_lf(rest) {
+                    Some(k) => (Some(i + k), State::Start),
+                    None => (None, state),
+                };
+            }
+        }
     }
 }
 
@@ -260,5 +374,150 @@ mod tests {
         }
         let bytes: Vec<&[u8]> = input.chunks(1).collect();
         assert_eq!(run(&mut LineFramer::new(12), &bytes), whole);
+    }
+
+    /// What the framer did before it skipped runs: one `step` per byte.
+    fn reference_line_end(mut state: State, input: &[u8]) -> (Option<usize>, State) {
+        use crate::token::{Act, step};
+        for (i, &b) in input.iter().enumerate() {
+            let (next, act) = step(state, b);
+            state = next;
+            if matches!(act, Act::Line | Act::EndLine) {
+                return (Some(i), state);
+            }
+        }
+        (None, state)
+    }
+
+    const STATES: [State; 7] = [
+        State::Start,
+        State::Word,
+        State::WordEsc,
+        State::Quote,
+        State::QuoteEsc,
+        State::Comment,
+        State::Error,
+    ];
+
+    #[test]
+    fn line_end_matches_reference_on_fixed_inputs() {
+        let inputs: [&[u8]; 9] = [
+            b"",
+            b"VAR ups ups.status \"OL CHRG\"\nnext",
+            b"a\"b c\" \"d\ne\" f\n",
+            b"x=\"q\n\" \\\n# c \" \n",
+            b"\"a#b\" c\nd",
+            b" \t\r\x0b\x0c\"q\"\n",
+            b"abcdefgh\"ijklmnop\"qrstuvw \"xyz\\\"\n\"\n",
+            b"\\",
+            b"=\"a\"=\"b\n\"\n",
+        ];
+        for input in inputs {
+            for state in STATES {
+                for cut in 0..=input.len() {
+                    let part = &input[..cut];
+                    assert_eq!(
+                        line_end(state, part),
+                        reference_line_end(state, part),
+                        "{state:?} {}",
+                        part.escape_ascii()
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        #[test]
+        fn line_end_matches_reference(
+            state in proptest::sample::select(&STATES[..]),
+            input in proptest::collection::vec(proptest::prop_oneof![
+                4 => proptest::sample::select(&b"\n\"\\#= \t\r\x0b\x0c\x00\x7f\xffab"[..]),
+                1 => proptest::prelude::any::<u8>(),
+            ], 0..80),
+        ) {
+            proptest::prop_assert_eq!(line_end(state, &input), reference_line_end(state, &input));
+        }
+
+        /// `lf_only` frames are the input split at every LF, however the
+        /// input is cut, with the same overlong-line rules.
+        #[test]
+        fn lf_only_is_split_independent(
+            input in proptest::collection::vec(proptest::prop_oneof![
+                3 => proptest::sample::select(&b"\n\"\\#a "[..]),
+                1 => proptest::prelude::any::<u8>(),
+            ], 0..200),
+            cuts in proptest::collection::vec(0usize..200, 0..8),
+            max in 1usize..30,
+        ) {
+            let whole = run(&mut LineFramer::lf_only(max), &[&input]);
+            let mut points: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
+            points.sort_unstable();
+            let mut pieces: Vec<&[u8]> = Vec::new();
+            let mut last = 0;
+            for p in points {
+                pieces.push(&input[last..p]);
+                last = p;
+            }
+            pieces.push(&input[last..]);
+            proptest::prop_assert_eq!(&run(&mut LineFramer::lf_only(max), &pieces), &whole);
+            let bytes: Vec<&[u8]> = input.chunks(1).collect();
+            proptest::prop_assert_eq!(&run(&mut LineFramer::lf_only(max), &bytes), &whole);
+            // The expected frames: split at every LF; an unfinished tail is
+            // reported as soon as it is too long.
+            let mut expected: Out = Vec::new();
+            let parts: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
+            for (k, p) in parts.iter().enumerate() {
+                if k + 1 == parts.len() && p.len() <= max {
+                    break;
+                }
+                expected.push(if p.len() > max {
+                    Err(FrameError::LineTooLong { max })
+                } else {
+                    Ok(p.to_vec())
+                });
+            }
+            proptest::prop_assert_eq!(whole, expected);
+        }
+    }
+
+    #[test]
+    fn lf_only_ignores_quotes_and_backslashes() {
+        let mut f = LineFramer::lf_only(100);
+        assert!(!f.is_quote_aware());
+        let out = run(&mut f, &[b"ERR X \"a\nOK\nVAR u v \"x\\", b"\ny\"\n# \"\nEND"]);
+        assert_eq!(
+            out,
+            vec![
+                Ok(b"ERR X \"a".to_vec()),
+                Ok(b"OK".to_vec()),
+                Ok(b"VAR u v \"x\\".to_vec()),
+                Ok(b"y\"".to_vec()),
+                Ok(b"# \"".to_vec())
+            ]
+        );
+        assert!(f.is_mid_line());
+        assert_eq!(f.take_partial(), b"END");
+        assert!(!f.is_mid_line());
+        // The quote-aware framer reads the same bytes as fewer lines.
+        let out = run(&mut LineFramer::new(100), &[b"ERR X \"a\nOK\n"]);
+        assert_eq!(out, vec![]);
+    }
+
+    #[test]
+    fn lf_only_overlong_lines() {
+        let mut f = LineFramer::lf_only(4);
+        let out = run(&mut f, &[b"01234\"\nOK\n", b"012", b"34", b"\"56\n\"\n"]);
+        assert_eq!(
+            out,
+            vec![
+                Err(FrameError::LineTooLong { max: 4 }),
+                Ok(b"OK".to_vec()),
+                Err(FrameError::LineTooLong { max: 4 }),
+                Ok(b"\"".to_vec())
+            ]
+        );
+        assert!(!f.is_mid_line());
     }
 }

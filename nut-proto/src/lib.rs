@@ -7,6 +7,7 @@ extern crate alloc;
 pub mod config;
 pub mod frame;
 pub mod net;
+mod scan;
 pub mod secret;
 pub mod sock;
 pub mod token;

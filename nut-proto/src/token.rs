@@ -20,8 +20,10 @@
 //! Unlike NUT, which silently truncates, a word longer than [`MAX_WORD_LEN`]
 //! or a line of more than [`MAX_WORDS`] words is an error.
 
+use crate::scan;
 use alloc::borrow::Cow;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 
 /// The most words one line may hold (NUT's limit).
@@ -157,19 +159,48 @@ pub enum TokenError {
     TooManyWords,
 }
 
+/// Where a word is: `start..end` in the line, or, when `start` is
+/// [`OTHER`], at index `end` of [`Words::other`].
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    start: u32,
+    end: u32,
+}
+
+/// `Slot::start` of a word that is not a span of the line.
+const OTHER: u32 = u32::MAX;
+
 /// The words of one line, borrowed from the input where they need no
-/// unescaping. Holds at most [`MAX_WORDS`] words without allocating.
-#[derive(Clone, PartialEq, Eq)]
+/// unescaping. Holds at most [`MAX_WORDS`] words.
+///
+/// Each word is kept as a span of the line (eight bytes), so tokenizing a
+/// line with no escapes allocates nothing and builds a small value; only a
+/// word that had to be unescaped (or one given to [`push`](Words::push))
+/// is stored on its own.
+#[derive(Clone)]
 pub struct Words<'a> {
-    items: [Cow<'a, str>; MAX_WORDS],
+    /// The line the spans point into.
+    line: &'a [u8],
+    /// The longest UTF-8 prefix of `line` (all of it, for ASCII lines).
+    text: &'a str,
+    slots: [Slot; MAX_WORDS],
     len: usize,
     dropped: usize,
+    /// Words that are not spans of the line (allocated only when needed).
+    other: Vec<Cow<'a, str>>,
 }
 
 impl<'a> Words<'a> {
     /// An empty list.
     pub const fn new() -> Self {
-        Words { items: [const { Cow::Borrowed("") }; MAX_WORDS], len: 0, dropped: 0 }
+        Words {
+            line: &[],
+            text: "",
+            slots: [Slot { start: 0, end: 0 }; MAX_WORDS],
+            len: 0,
+            dropped: 0,
+            other: Vec::new(),
+        }
     }
 
     /// Number of words.
@@ -184,23 +215,37 @@ impl<'a> Words<'a> {
 
     /// The word at `index`, if any.
     pub fn get(&self, index: usize) -> Option<&str> {
-        self.as_slice().get(index).map(|w| w.as_ref())
+        self.slots[..self.len].get(index).map(|&s| self.word(s))
     }
 
-    /// All words.
-    pub fn as_slice(&self) -> &[Cow<'a, str>] {
-        &self.items[..self.len]
+    /// All words, borrowed from the line where they needed no unescaping.
+    /// (This replaces `as_slice`, which needed every word stored as a `Cow`.)
+    pub fn to_vec(&self) -> Vec<Cow<'a, str>> {
+        self.slots[..self.len]
+            .iter()
+            .map(|&s| match self.other_index(s) {
+                Some(k) => self.other[k].clone(),
+                None => Cow::Borrowed(self.span(s)),
+            })
+            .collect()
     }
 
     /// Iterates over the words as `&str`.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.as_slice().iter().map(|w| w.as_ref())
+        self.slots[..self.len].iter().map(|&s| self.word(s))
     }
 
     /// Takes the word at `index` out of the list, leaving an empty word.
     /// Returns an empty word when `index` is out of range.
     pub fn take(&mut self, index: usize) -> Cow<'a, str> {
-        if index < self.len { core::mem::take(&mut self.items[index]) } else { Cow::Borrowed("") }
+        if index >= self.len {
+            return Cow::Borrowed("");
+        }
+        let s = core::mem::take(&mut self.slots[index]);
+        match self.other_index(s) {
+            Some(k) => core::mem::take(&mut self.other[k]),
+            None => Cow::Borrowed(self.span(s)),
+        }
     }
 
     /// How many input bytes were dropped by NUT's byte filter (control
@@ -214,9 +259,52 @@ impl<'a> Words<'a> {
         if self.len == MAX_WORDS {
             return Err(TokenError::TooManyWords);
         }
-        self.items[self.len] = word;
+        let k = self.other.len();
+        self.other.push(word);
+        // `other` holds at most MAX_WORDS words, so `k` fits.
+        self.slots[self.len] = Slot { start: OTHER, end: k as u32 };
         self.len += 1;
         Ok(())
+    }
+
+    /// Appends the word `line[start..end]` (stored bytes only: ASCII).
+    fn push_span(&mut self, start: usize, end: usize) -> Result<(), TokenError> {
+        match (u32::try_from(start), u32::try_from(end)) {
+            (Ok(s), Ok(e)) if s != OTHER && e != OTHER => {
+                if self.len == MAX_WORDS {
+                    return Err(TokenError::TooManyWords);
+                }
+                self.slots[self.len] = Slot { start: s, end: e };
+                self.len += 1;
+                Ok(())
+            }
+            // A line of 4 GiB or more: keep the word out of line.
+            _ => {
+                let w = core::str::from_utf8(&self.line[start..end]).unwrap_or("");
+                self.push(Cow::Borrowed(w))
+            }
+        }
+    }
+
+    fn other_index(&self, s: Slot) -> Option<usize> {
+        (s.start == OTHER).then_some(s.end as usize)
+    }
+
+    fn word(&self, s: Slot) -> &str {
+        match self.other_index(s) {
+            Some(k) => &self.other[k],
+            None => self.span(s),
+        }
+    }
+
+    /// The span `s` of the line. Spans hold stored bytes only (ASCII), so
+    /// one lies either inside the UTF-8 prefix `text` or wholly after it.
+    fn span(&self, s: Slot) -> &'a str {
+        let (a, b) = (s.start as usize, s.end as usize);
+        match self.text.get(a..b) {
+            Some(w) => w,
+            None => core::str::from_utf8(self.line.get(a..b).unwrap_or_default()).unwrap_or(""),
+        }
     }
 }
 
@@ -226,14 +314,48 @@ impl Default for Words<'_> {
     }
 }
 
+impl PartialEq for Words<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.dropped == other.dropped && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Words<'_> {}
+
 impl fmt::Debug for Words<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.iter()).finish()
     }
 }
 
-/// The word being collected: a borrowed span of the input while it is
-/// contiguous there, an owned string once it is not.
+/// Marks the bytes that end a run of an unquoted word: separators, LF,
+/// `#`, `\`, `=`, control bytes and bytes above 0x7F. Every other byte is
+/// stored as it is and keeps the tokenizer in [`State::Word`].
+#[inline(always)]
+fn word_stop(w: u64) -> u64 {
+    scan::lt(w, 0x21) | scan::high(w) | scan::eq(w, b'#') | scan::eq(w, b'\\') | scan::eq(w, b'=')
+}
+
+#[inline(always)]
+fn is_word_stop(b: u8) -> bool {
+    b <= 0x20 || b >= 0x80 || matches!(b, b'#' | b'\\' | b'=')
+}
+
+/// Marks the bytes that end a run of a quoted word: `"`, `\`, `#`, control
+/// bytes and bytes above 0x7F. Every other byte is stored as it is and
+/// keeps the tokenizer in [`State::Quote`].
+#[inline(always)]
+fn quote_stop(w: u64) -> u64 {
+    scan::lt(w, 0x20) | scan::high(w) | scan::eq(w, b'"') | scan::eq(w, b'\\') | scan::eq(w, b'#')
+}
+
+#[inline(always)]
+fn is_quote_stop(b: u8) -> bool {
+    !(0x20..0x80).contains(&b) || matches!(b, b'"' | b'\\' | b'#')
+}
+
+/// The word being collected: a span of the input while it is contiguous
+/// there, an owned string once it is not.
 struct Collect {
     start: usize,
     end: usize,
@@ -246,30 +368,34 @@ impl Collect {
         Collect { start: at, end: at, owned: None, len: 0 }
     }
 
-    fn store(&mut self, line: &[u8], i: usize, b: u8) -> bool {
-        if self.len == MAX_WORD_LEN {
+    /// Stores `line[i..j]`, bytes that are all stored as they are.
+    fn store(&mut self, line: &[u8], i: usize, j: usize) -> bool {
+        if self.len + (j - i) > MAX_WORD_LEN {
             return false;
         }
-        self.len += 1;
+        self.len += j - i;
+        fn ascii(r: &[u8]) -> impl Iterator<Item = char> + '_ {
+            r.iter().map(|&c| char::from(c))
+        }
         match &mut self.owned {
-            Some(s) => s.push(char::from(b)),
-            None if i == self.end => self.end += 1,
+            Some(s) => s.extend(ascii(&line[i..j])),
+            None if i == self.end => self.end = j,
             None => {
-                // The word is no longer a contiguous slice of the input.
-                let mut s = String::with_capacity(self.end - self.start + 8);
-                s.extend(line[self.start..self.end].iter().map(|&c| char::from(c)));
-                s.push(char::from(b));
+                // The word is no longer a contiguous slice of the input. It
+                // cannot outgrow the rest of the line, nor the word limit.
+                let mut s = String::with_capacity((line.len() - self.start).min(MAX_WORD_LEN));
+                s.extend(ascii(&line[self.start..self.end]));
+                s.extend(ascii(&line[i..j]));
                 self.owned = Some(s);
             }
         }
         true
     }
 
-    fn finish<'a>(self, line: &'a [u8]) -> Cow<'a, str> {
+    fn finish(self, words: &mut Words<'_>) -> Result<(), TokenError> {
         match self.owned {
-            Some(s) => Cow::Owned(s),
-            // Only bytes 0x20..=0x7F are ever stored, so this is ASCII.
-            None => Cow::Borrowed(core::str::from_utf8(&line[self.start..self.end]).unwrap_or("")),
+            Some(s) => words.push(Cow::Owned(s)),
+            None => words.push_span(self.start, self.end),
         }
     }
 }
@@ -287,23 +413,40 @@ impl Collect {
 /// assert_eq!(w.iter().collect::<Vec<_>>(), ["SET", "VAR", "ups", "ups.id", r#"a "b" c"#]);
 /// ```
 pub fn tokenize(line: &[u8]) -> Result<Words<'_>, TokenError> {
-    let mut words = Words::new();
+    // One UTF-8 check per line; words are spans of it.
+    let text = match core::str::from_utf8(line) {
+        Ok(t) => t,
+        Err(e) => core::str::from_utf8(&line[..e.valid_up_to()]).unwrap_or(""),
+    };
+    let mut words = Words { line, text, ..Words::new() };
     let mut state = State::Start;
     let mut cur: Option<Collect> = None;
 
-    fn end<'a>(
-        words: &mut Words<'a>,
-        cur: &mut Option<Collect>,
-        line: &'a [u8],
-    ) -> Result<(), TokenError> {
-        if let Some(c) = cur.take() {
-            words.push(c.finish(line))?;
+    fn end(words: &mut Words<'_>, cur: &mut Option<Collect>) -> Result<(), TokenError> {
+        match cur.take() {
+            Some(c) => c.finish(words),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     let mut i = 0;
     while i < line.len() {
+        // Skip a run of bytes that are stored as they are, at once.
+        let run = match state {
+            State::Word => scan::find(&line[i..], word_stop, is_word_stop),
+            State::Quote => scan::find(&line[i..], quote_stop, is_quote_stop),
+            _ => Some(0),
+        }
+        .unwrap_or(line.len() - i);
+        if run > 0 {
+            if let Some(c) = cur.as_mut() {
+                if !c.store(line, i, i + run) {
+                    return Err(TokenError::WordTooLong { index: words.len() });
+                }
+            }
+            i += run;
+            continue;
+        }
         let b = line[i];
         let (next, act) = step(state, b);
         state = next;
@@ -313,22 +456,23 @@ pub fn tokenize(line: &[u8]) -> Result<Words<'_>, TokenError> {
             Act::BeginStore | Act::Store => {
                 let c = cur.get_or_insert_with(|| Collect::new(i));
                 if is_storable(b) {
-                    if !c.store(line, i, b) {
+                    if !c.store(line, i, i + 1) {
                         return Err(TokenError::WordTooLong { index: words.len() });
                     }
                 } else {
                     words.dropped += 1;
                 }
             }
-            Act::End | Act::EndComment => end(&mut words, &mut cur, line)?,
+            Act::End | Act::EndComment => end(&mut words, &mut cur)?,
+            // The `=` is line[i].
             Act::EndEq => {
-                end(&mut words, &mut cur, line)?;
-                words.push(Cow::Borrowed("="))?;
+                end(&mut words, &mut cur)?;
+                words.push_span(i, i + 1)?;
             }
-            Act::Eq => words.push(Cow::Borrowed("="))?,
+            Act::Eq => words.push_span(i, i + 1)?,
             Act::Line => return Ok(words),
             Act::EndLine => {
-                end(&mut words, &mut cur, line)?;
+                end(&mut words, &mut cur)?;
                 return Ok(words);
             }
             Act::Error => return Err(TokenError::HashInQuotes { offset: i }),
@@ -338,10 +482,57 @@ pub fn tokenize(line: &[u8]) -> Result<Words<'_>, TokenError> {
     match state {
         State::Quote | State::QuoteEsc => Err(TokenError::UnterminatedQuote),
         _ => {
-            end(&mut words, &mut cur, line)?;
+            end(&mut words, &mut cur)?;
             Ok(words)
         }
     }
+}
+
+/// The fast path of the reply and driver-message parsers, for the lines
+/// that make up nearly all traffic (`VAR <ups> <var> "<value>"`,
+/// `SETINFO <var> "<value>"`): `rest` (what follows the keyword and one
+/// space) must be exactly `N` bare names, each followed by one space, and a
+/// quoted value that ends `rest`, with nothing that makes NUT's tokenizer
+/// do more than store bytes as they are: every byte is printable ASCII
+/// (0x20..=0x7E) other than `\` and `#`, names hold no `=` or `"`, the value
+/// no `"`, and no word is longer than [`MAX_WORD_LEN`].
+///
+/// Anything else (an escape, a comment, a tab, two spaces, a control or
+/// non-ASCII byte, text after the value, ...) gives `None`, and the caller
+/// runs [`tokenize`]. When this gives words, they are exactly the words
+/// `tokenize` gives for the keyword followed by `rest`, after the keyword.
+#[inline]
+pub(crate) fn simple_words<const N: usize>(rest: &[u8]) -> Option<([&str; N], &str)> {
+    // One pass over the line, eight bytes at a time: no control byte, DEL,
+    // non-ASCII byte, `\` or `#` anywhere.
+    let bad = |w| {
+        scan::lt(w, 0x20)
+            | scan::high(w)
+            | scan::eq(w, 0x7f)
+            | scan::eq(w, b'\\')
+            | scan::eq(w, b'#')
+    };
+    if scan::any(rest, bad, |b| !(0x20..0x7f).contains(&b) || b == b'\\' || b == b'#') {
+        return None;
+    }
+    // Every byte is ASCII, so this cannot fail (it is the one UTF-8 check).
+    let text = core::str::from_utf8(rest).ok()?;
+    let mut names = [""; N];
+    let mut pos = 0;
+    for name in &mut names {
+        let stop = |w| scan::eq(w, b' ') | scan::eq(w, b'=') | scan::eq(w, b'"');
+        let len = scan::find(rest.get(pos..)?, stop, |b| matches!(b, b' ' | b'=' | b'"'))?;
+        if len == 0 || len > MAX_WORD_LEN || rest[pos + len] != b' ' {
+            return None;
+        }
+        *name = text.get(pos..pos + len)?;
+        pos += len + 1;
+    }
+    let value = text.get(pos..)?.strip_prefix('"')?.strip_suffix('"')?;
+    if value.len() > MAX_WORD_LEN || value.as_bytes().contains(&b'"') {
+        return None;
+    }
+    Some((names, value))
 }
 
 /// Whether `word` can be written without quotes and read back unchanged.
@@ -389,6 +580,96 @@ pub fn sanitize(value: &str) -> Cow<'_, str> {
         Cow::Borrowed(value)
     } else {
         Cow::Owned(value.chars().filter(|&c| c.is_ascii() && is_storable(c as u8)).collect())
+    }
+}
+
+/// Lines for checking the parsers' fast paths against the general path:
+/// a keyword, then words and bytes that the fast path must either handle
+/// exactly as the tokenizer does or refuse.
+#[cfg(test)]
+pub(crate) mod adversarial {
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    const KEYWORDS: &[&[u8]] = &[
+        b"VAR", b"RW", b"ENUM", b"DESC", b"CMDDESC", b"UPS", b"UPSDESC", b"SETINFO", b"ADDENUM",
+        b"DELENUM", b"CMD", b"OK", b"ERR", b"BEGIN",
+    ];
+
+    const PIECES: &[&[u8]] = &[
+        b" ",
+        b"  ",
+        b"\t",
+        b"\r",
+        b"\n",
+        b"\"",
+        b"\\",
+        b"#",
+        b"=",
+        b"\x00",
+        b"\x1f",
+        b"\x7f",
+        b"\x80",
+        b"\xff",
+        b"\xc3\xa9",
+        b"a",
+        b"ups",
+        b"ups.status",
+        b"\"OL CHRG\"",
+        b"\"\"",
+        b"\"a\\\"b\"",
+        b"\"x#y\"",
+        b"\"q=r\"",
+        b"x\"y",
+    ];
+
+    const VALID: &[&[u8]] = &[
+        b"VAR ups ups.status \"OL CHRG\"",
+        b"RW ups input.transfer.low \"170\"",
+        b"ENUM ups x \"\"",
+        b"DESC ups ups.status \"UPS status\"",
+        b"CMDDESC ups beeper.off \"Turn off the beeper\"",
+        b"UPS ups \"Eaton 5SC\"",
+        b"UPSDESC ups \"a=b c\"",
+        b"SETINFO ups.status \"OL\"",
+        b"ADDENUM input.transfer.low \"170\"",
+        b"DELENUM x \"y z\"",
+    ];
+
+    /// A keyword, separators, bare and quoted words, and single bytes that
+    /// matter to the tokenizer; words can be right at the length limit.
+    pub(crate) fn line() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            6 => prop::sample::select(PIECES).prop_map(<[u8]>::to_vec),
+            1 => (505usize..520).prop_map(|n| alloc::vec![b'v'; n]),
+            1 => (505usize..520).prop_map(|n| {
+                let mut v = alloc::vec![b'"'; 1];
+                v.resize(n, b'w');
+                v.push(b'"');
+                v
+            }),
+        ];
+        (prop::sample::select(KEYWORDS), prop::collection::vec(piece, 0..8))
+            .prop_map(|(kw, pieces)| [kw.to_vec(), pieces.concat()].concat())
+    }
+
+    /// A well-formed fast-path line with one byte inserted, replaced or
+    /// removed (or none).
+    pub(crate) fn mutated() -> impl Strategy<Value = Vec<u8>> {
+        let base = prop::sample::select(VALID);
+        (base, any::<prop::sample::Index>(), any::<u8>(), 0u8..4).prop_map(|(b, at, byte, op)| {
+            let mut v = b.to_vec();
+            let i = at.index(v.len() + 1);
+            match op {
+                0 => v.insert(i, byte),
+                1 if i < v.len() => v[i] = byte,
+                2 if i < v.len() => {
+                    v.remove(i);
+                }
+                _ => {}
+            }
+            v
+        })
     }
 }
 
@@ -459,9 +740,9 @@ mod tests {
     #[test]
     fn borrowed_when_possible() {
         let w = tokenize(b"VAR ups ups.status \"OL CHRG\"").unwrap();
-        assert!(w.as_slice().iter().all(|w| matches!(w, Cow::Borrowed(_))));
+        assert!(w.to_vec().iter().all(|w| matches!(w, Cow::Borrowed(_))));
         let w = tokenize(b"VAR ups x \"a\\\"b\"").unwrap();
-        assert!(matches!(w.as_slice()[3], Cow::Owned(_)));
+        assert!(matches!(w.to_vec()[3], Cow::Owned(_)));
         assert_eq!(w.get(3), Some("a\"b"));
     }
 
@@ -499,6 +780,123 @@ mod tests {
             let mut out = Vec::new();
             word_into(&mut out, v);
             assert_eq!(tokenize(&out).unwrap().get(0).unwrap(), sanitize(v), "{v:?}");
+        }
+    }
+
+    /// The tokenizer as it was before run skipping and spans: one `step`
+    /// per byte, each word collected on its own. The reference that
+    /// [`tokenize`] must match exactly.
+    fn reference(line: &[u8]) -> Result<(Vec<String>, usize), TokenError> {
+        fn push(words: &mut Vec<String>, w: String) -> Result<(), TokenError> {
+            if words.len() == MAX_WORDS {
+                return Err(TokenError::TooManyWords);
+            }
+            words.push(w);
+            Ok(())
+        }
+        let mut words = Vec::new();
+        let mut dropped = 0;
+        let mut state = State::Start;
+        let mut cur: Option<String> = None;
+        for (i, &b) in line.iter().enumerate() {
+            let (next, act) = step(state, b);
+            state = next;
+            match act {
+                Act::Skip => {}
+                Act::Begin => cur = Some(String::new()),
+                Act::BeginStore | Act::Store => {
+                    let c = cur.get_or_insert_with(String::new);
+                    if is_storable(b) {
+                        if c.len() == MAX_WORD_LEN {
+                            return Err(TokenError::WordTooLong { index: words.len() });
+                        }
+                        c.push(char::from(b));
+                    } else {
+                        dropped += 1;
+                    }
+                }
+                Act::End | Act::EndComment | Act::EndEq | Act::EndLine => {
+                    if let Some(c) = cur.take() {
+                        push(&mut words, c)?;
+                    }
+                    match act {
+                        Act::EndEq => push(&mut words, "=".into())?,
+                        Act::EndLine => return Ok((words, dropped)),
+                        _ => {}
+                    }
+                }
+                Act::Eq => push(&mut words, "=".into())?,
+                Act::Line => return Ok((words, dropped)),
+                Act::Error => return Err(TokenError::HashInQuotes { offset: i }),
+            }
+        }
+        match state {
+            State::Quote | State::QuoteEsc => Err(TokenError::UnterminatedQuote),
+            _ => {
+                if let Some(c) = cur.take() {
+                    push(&mut words, c)?;
+                }
+                Ok((words, dropped))
+            }
+        }
+    }
+
+    fn same_as_reference(line: &[u8]) {
+        let got = tokenize(line).map(|w| (w.iter().map(String::from).collect(), w.dropped_bytes()));
+        assert_eq!(got, reference(line), "line {}", line.escape_ascii());
+    }
+
+    /// Lines made of the bytes that matter to the tokenizer, long plain
+    /// runs (to cross eight-byte words and the word length limit) and many
+    /// short words (to reach the word count limit).
+    fn nasty_line() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            8 => prop::sample::select(&b"\n\"\\#= \t\r\x0b\x0c\x00\x01\x1f\x7f\x80\xc3\xa9\xffaZ.-_:"[..])
+                .prop_map(|b| alloc::vec![b]),
+            2 => (0usize..40).prop_map(|n| alloc::vec![b'x'; n]),
+            1 => (500usize..520, any::<bool>()).prop_map(|(n, q)| {
+                let mut v = alloc::vec![b'y'; n];
+                if q { v.insert(0, b'"'); v.push(b'"'); }
+                v
+            }),
+            1 => (28usize..36).prop_map(|n| b"w ".repeat(n)),
+            1 => Just(b"\xe2\x82\xac".to_vec()),
+        ];
+        prop::collection::vec(piece, 0..24).prop_map(|p| p.concat())
+    }
+
+    #[test]
+    fn matches_reference_on_fixed_lines() {
+        for line in [
+            &b""[..],
+            b"VAR ups ups.status \"OL CHRG\"",
+            b"a=b \"c=d\" =e= \\= \"\\\"\" x\\\ny",
+            b"\xff abc \xc3\xa9d \"q\xffr\" z\x01",
+            b"\"open \\",
+            b"a\\",
+            b"caf\xc3\xa9 \"\xe2\x82\xac\" end",
+        ] {
+            same_as_reference(line);
+        }
+        let mut long = alloc::vec![b'a'; MAX_WORD_LEN];
+        same_as_reference(&long);
+        long.push(b'a');
+        same_as_reference(&long);
+        long.insert(0, b'"');
+        same_as_reference(&long);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        #[test]
+        fn matches_reference(line in nasty_line()) {
+            same_as_reference(&line);
+        }
+
+        #[test]
+        fn matches_reference_on_any_bytes(line in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100)) {
+            same_as_reference(&line);
         }
     }
 }

@@ -137,3 +137,152 @@ impl Drop for Proc {
         }
     }
 }
+
+/// The path of binary `bin` of workspace package `package`, built (once per
+/// test process) with `cargo build` in the profile of the running test, so
+/// a test of one crate can run another crate's binary (such as our `upsd`).
+pub fn workspace_bin(package: &str, bin: &str) -> PathBuf {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = built.get(bin) {
+        return p.clone();
+    }
+    // The test runs from <target>/<profile>/deps/<test>-<hash>.
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile> directory");
+    let target_dir = profile_dir.parent().expect("target directory");
+    let profile = profile_dir.file_name().and_then(|s| s.to_str()).unwrap_or("debug");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet", "-p", package, "--bin", bin]).arg("--target-dir").arg(target_dir);
+    match profile {
+        "debug" => {}
+        "release" => {
+            cmd.arg("--release");
+        }
+        other => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    let status = cmd.status().unwrap_or_else(|e| panic!("run cargo build for {bin}: {e}"));
+    assert!(status.success(), "cargo build -p {package} --bin {bin} failed");
+    let path = profile_dir.join(bin);
+    assert!(path.is_file(), "{} missing after cargo build", path.display());
+    built.insert(bin.to_string(), path.clone());
+    path
+}
+
+/// A NUT server with drivers, in a temporary directory, on a free loopback
+/// port: `upsd` (Debian's or ours) fed by Debian's `dummy-ups`, one per
+/// `[section]` of the given `ups.conf`.
+pub struct NutServer {
+    /// The temporary directory (`etc/` and `state/` inside).
+    pub dir: TempDir,
+    /// The TCP port upsd listens on (127.0.0.1).
+    pub port: u16,
+    /// The drivers (stopped on drop, after the server).
+    pub drivers: Vec<Proc>,
+    /// The server (stopped on drop).
+    pub server: Option<Proc>,
+}
+
+/// Files for [`NutServer::start`].
+#[derive(Clone, Copy, Debug)]
+pub struct NutConfig<'a> {
+    /// `ups.conf`; every section must use `driver = dummy-ups`.
+    pub ups_conf: &'a str,
+    /// `upsd.users`.
+    pub users: &'a str,
+    /// Extra `upsd.conf` lines (the `LISTEN` line is added).
+    pub upsd_conf_extra: &'a str,
+    /// Other files for `etc/`: `(name, contents)`, e.g. the dummy-ups data.
+    pub files: &'a [(&'a str, &'a str)],
+    /// The UPS names to wait for (each must answer `GET VAR <ups> ups.status`
+    /// with a value other than dummy-ups' initial `WAIT`).
+    pub wait_for: &'a [&'a str],
+}
+
+impl NutServer {
+    /// Writes the configuration, starts the drivers and `server_bin`, and
+    /// waits until every UPS in `cfg.wait_for` serves data.
+    pub fn start(server_bin: &Path, cfg: NutConfig<'_>) -> NutServer {
+        use std::io::{BufRead, BufReader, Write};
+        let dir = temp_dir();
+        let etc = dir.path().join("etc");
+        let state = dir.path().join("state");
+        std::fs::create_dir_all(&etc).expect("create etc");
+        std::fs::create_dir_all(&state).expect("create state");
+        let port = free_port();
+        let w =
+            |name: &str, text: &str| std::fs::write(etc.join(name), text).expect("write config");
+        w("ups.conf", cfg.ups_conf);
+        w("upsd.users", cfg.users);
+        w("upsd.conf", &format!("LISTEN 127.0.0.1 {port}\n{}", cfg.upsd_conf_extra));
+        for (name, text) in cfg.files {
+            w(name, text);
+        }
+        let env = |cmd: &mut Command| {
+            cmd.env("NUT_CONFPATH", &etc)
+                .env("NUT_STATEPATH", &state)
+                .env("NUT_ALTPIDPATH", &state);
+        };
+        let sections: Vec<String> = cfg
+            .ups_conf
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('[')?.strip_suffix(']').map(str::to_string))
+            .collect();
+        let mut drivers = Vec::new();
+        for ups in &sections {
+            let mut cmd = Command::new(peer("dummy-ups"));
+            cmd.args(["-a", ups, "-F", "-u", "root"]);
+            env(&mut cmd);
+            drivers.push(Proc::spawn(&format!("dummy-ups-{ups}"), cmd, dir.path()));
+            assert!(
+                wait_for_path(&state.join(format!("dummy-ups-{ups}")), Duration::from_secs(10)),
+                "dummy-ups {ups} did not create its socket"
+            );
+        }
+        let mut cmd = Command::new(server_bin);
+        cmd.args(["-F", "-u", "root"]);
+        env(&mut cmd);
+        let server = Proc::spawn("upsd", cmd, dir.path());
+        let ask = |line: &str| -> Option<String> {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+            s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+            s.write_all(format!("{line}\n").as_bytes()).ok()?;
+            let mut out = String::new();
+            BufReader::new(s).read_line(&mut out).ok()?;
+            Some(out)
+        };
+        let ok = wait_until(Duration::from_secs(15), Duration::from_millis(50), || {
+            cfg.wait_for.iter().all(|u| {
+                ask(&format!("GET VAR {u} ups.status"))
+                    .is_some_and(|r| r.starts_with("VAR ") && !r.contains("\"WAIT\""))
+            })
+        });
+        assert!(ok, "{} did not serve the drivers' data:\n{}", server_bin.display(), server.log());
+        NutServer { dir, port, drivers, server: Some(server) }
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Environment for NUT programs run against this setup.
+    pub fn env(&self, cmd: &mut Command) {
+        let state = self.dir.path().join("state");
+        cmd.env("NUT_CONFPATH", self.dir.path().join("etc"))
+            .env("NUT_STATEPATH", &state)
+            .env("NUT_ALTPIDPATH", &state);
+    }
+}
+
+impl Drop for NutServer {
+    fn drop(&mut self) {
+        // The server first, so that it does not log the drivers going away.
+        drop(self.server.take());
+    }
+}

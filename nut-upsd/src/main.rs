@@ -153,7 +153,7 @@ fn main() -> ExitCode {
     if let Err(e) = drop_privileges(&args) {
         return fail(e);
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(e.to_string()),
     };

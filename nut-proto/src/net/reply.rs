@@ -275,8 +275,20 @@ impl<'a> Reply<'a> {
     /// Parses one reply line (without its LF). Keywords are matched exactly
     /// (`upsd` always writes them in uppercase).
     pub fn parse(line: &'a [u8]) -> Result<Self, ReplyError> {
+        Self::parse_with(line, true)
+    }
+
+    /// [`parse`](Self::parse), with or without the fast path for the
+    /// fixed-shape lines (the tests check that both agree).
+    #[inline(always)]
+    fn parse_with(line: &'a [u8], fast: bool) -> Result<Self, ReplyError> {
         // Tolerate CRLF peers: a final CR is whitespace to NUT's tokenizer.
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if fast {
+            if let Some(r) = Self::parse_fast(line) {
+                return Ok(r);
+            }
+        }
         let first_end = line.iter().position(|&b| is_sep(b)).unwrap_or(line.len());
         let first = &line[..first_end];
         let Some(&kw) = KEYWORDS.iter().find(|k| k.as_bytes() == first) else {
@@ -318,6 +330,26 @@ impl<'a> Reply<'a> {
             }
             _ => Self::from_words(kw, token::tokenize(line)?),
         }
+    }
+
+    /// The replies of a fixed shape (`VAR <ups> <var> "<value>"` and the
+    /// like) without the general tokenizer. `None` when the line is not
+    /// plainly of that shape: the general path then decides, and gives the
+    /// same reply when this one gives one.
+    #[inline(always)]
+    fn parse_fast(line: &'a [u8]) -> Option<Self> {
+        let (shape, ups, name, value) = fast_words(line)?;
+        let (ups, name, value) = (Cow::Borrowed(ups), Cow::Borrowed(name), Cow::Borrowed(value));
+        // Built in place from plain `&str`s (no intermediate `Cow` tuples).
+        Some(match shape {
+            Shape::Var => Reply::Var { ups, var: name, value },
+            Shape::Rw => Reply::Rw { ups, var: name, value },
+            Shape::Enum => Reply::Enum { ups, var: name, value },
+            Shape::Desc => Reply::Desc { ups, var: name, desc: value },
+            Shape::CmdDesc => Reply::CmdDesc { ups, cmd: name, desc: value },
+            Shape::Ups => Reply::Ups { ups, desc: value },
+            Shape::UpsDesc => Reply::UpsDesc { ups, desc: value },
+        })
     }
 
     fn from_words(kw: &'static str, mut w: Words<'a>) -> Result<Self, ReplyError> {
@@ -535,9 +567,97 @@ impl<'a> Reply<'a> {
         out
     }
 
+    /// Detaches the reply from the input it was parsed from.
+    pub fn into_owned(self) -> Reply<'static> {
+        fn owned(c: Cow<'_, str>) -> Cow<'static, str> {
+            Cow::Owned(c.into_owned())
+        }
+        match self {
+            Reply::Ok => Reply::Ok,
+            Reply::OkTracking(id) => Reply::OkTracking(owned(id)),
+            Reply::OkGoodbye => Reply::OkGoodbye,
+            Reply::OkPrimaryGranted => Reply::OkPrimaryGranted,
+            Reply::OkMasterGranted => Reply::OkMasterGranted,
+            Reply::OkFsdSet => Reply::OkFsdSet,
+            Reply::OkStartTls => Reply::OkStartTls,
+            Reply::OkOther(t) => Reply::OkOther(owned(t)),
+            Reply::Err { code, extra } => {
+                Reply::Err { code: code.into_owned(), extra: extra.map(owned) }
+            }
+            Reply::Var { ups, var, value } => {
+                Reply::Var { ups: owned(ups), var: owned(var), value: owned(value) }
+            }
+            Reply::Rw { ups, var, value } => {
+                Reply::Rw { ups: owned(ups), var: owned(var), value: owned(value) }
+            }
+            Reply::Type { ups, var, ty } => Reply::Type { ups: owned(ups), var: owned(var), ty },
+            Reply::Desc { ups, var, desc } => {
+                Reply::Desc { ups: owned(ups), var: owned(var), desc: owned(desc) }
+            }
+            Reply::CmdDesc { ups, cmd, desc } => {
+                Reply::CmdDesc { ups: owned(ups), cmd: owned(cmd), desc: owned(desc) }
+            }
+            Reply::UpsDesc { ups, desc } => Reply::UpsDesc { ups: owned(ups), desc: owned(desc) },
+            Reply::NumLogins { ups, count } => Reply::NumLogins { ups: owned(ups), count },
+            Reply::NumAttach { ups, count } => Reply::NumAttach { ups: owned(ups), count },
+            Reply::Tracking(t) => Reply::Tracking(t),
+            Reply::BeginList(q) => Reply::BeginList(q.into_owned()),
+            Reply::EndList(q) => Reply::EndList(q.into_owned()),
+            Reply::Ups { ups, desc } => Reply::Ups { ups: owned(ups), desc: owned(desc) },
+            Reply::Cmd { ups, cmd } => Reply::Cmd { ups: owned(ups), cmd: owned(cmd) },
+            Reply::Enum { ups, var, value } => {
+                Reply::Enum { ups: owned(ups), var: owned(var), value: owned(value) }
+            }
+            Reply::Range { ups, var, min, max } => {
+                Reply::Range { ups: owned(ups), var: owned(var), min, max }
+            }
+            Reply::Client { ups, addr } => Reply::Client { ups: owned(ups), addr: owned(addr) },
+            Reply::Text(t) => Reply::Text(owned(t)),
+        }
+    }
+
     /// An `ERR <code>` reply without extra text.
     pub fn err(code: ErrCode<'a>) -> Self {
         Reply::Err { code, extra: None }
+    }
+}
+
+/// The replies [`Reply::parse_fast`] reads.
+#[derive(Clone, Copy)]
+enum Shape {
+    Var,
+    Rw,
+    Enum,
+    Desc,
+    CmdDesc,
+    Ups,
+    UpsDesc,
+}
+
+/// The words of a fast-path reply: its shape, the UPS, the variable or
+/// command (empty for `UPS` and `UPSDESC`) and the quoted value.
+#[inline(always)]
+fn fast_words(line: &[u8]) -> Option<(Shape, &str, &str, &str)> {
+    // The keyword, then one space. (A keyword holds no separator, so this
+    // is also where the general path ends the first word.)
+    let sp = line.iter().take(8).position(|&b| b == b' ')?;
+    let (kw, rest) = (&line[..sp], &line[sp + 1..]);
+    let shape = match kw {
+        b"VAR" => Shape::Var,
+        b"RW" => Shape::Rw,
+        b"ENUM" => Shape::Enum,
+        b"DESC" => Shape::Desc,
+        b"CMDDESC" => Shape::CmdDesc,
+        b"UPS" => Shape::Ups,
+        b"UPSDESC" => Shape::UpsDesc,
+        _ => return None,
+    };
+    if matches!(shape, Shape::Ups | Shape::UpsDesc) {
+        let ([ups], value) = token::simple_words::<1>(rest)?;
+        Some((shape, ups, "", value))
+    } else {
+        let ([ups, name], value) = token::simple_words::<2>(rest)?;
+        Some((shape, ups, name, value))
     }
 }
 
@@ -548,5 +668,93 @@ impl core::fmt::Write for Buf<'_> {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         self.0.extend_from_slice(s.as_bytes());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::adversarial;
+
+    fn same_as_general(line: &[u8]) {
+        assert_eq!(
+            Reply::parse_with(line, true),
+            Reply::parse_with(line, false),
+            "line {}",
+            line.escape_ascii()
+        );
+    }
+
+    #[test]
+    fn fast_path_is_taken_and_borrows() {
+        let line = b"VAR ups ups.status \"OL CHRG\"";
+        let r = Reply::parse_fast(line).unwrap();
+        assert_eq!(r, Reply::parse_with(line, false).unwrap());
+        let Reply::Var { ups, var, value } = r else { panic!() };
+        assert!([ups, var, value].iter().all(|w| matches!(w, Cow::Borrowed(_))));
+        for line in [
+            &b"UPS u \"\""[..],
+            b"UPSDESC u \"d\"",
+            b"CMDDESC u c \"d e\"",
+            b"RW u v \"1\"",
+            b"ENUM u v \"a=b\"",
+            b"DESC u v \"x\"",
+        ] {
+            let fast = Reply::parse_fast(line).unwrap();
+            assert_eq!(Ok(fast), Reply::parse_with(line, false));
+        }
+    }
+
+    #[test]
+    fn fast_path_refuses_what_it_cannot_read_plainly() {
+        for line in [
+            &b"VAR ups x \"a\\\"b\""[..],
+            b"VAR ups x \"a#b\"",
+            b"VAR ups x \"a\"b",
+            b"VAR ups x \"a\" ",
+            b"VAR ups  x \"a\"",
+            b"VAR ups\tx \"a\"",
+            b"VAR ups x=y \"a\"",
+            b"VAR ups x#y \"a\"",
+            b"VAR ups x \"a\x01\"",
+            b"VAR ups x \"caf\xc3\xa9\"",
+            b"VAR ups x \"a",
+            b"VAR ups x y",
+            b"VAR ups \"x\" \"a\"",
+            b"VAR ups x \"a\nb\"",
+        ] {
+            assert_eq!(Reply::parse_fast(line), None, "{}", line.escape_ascii());
+            same_as_general(line);
+        }
+        let mut long = b"VAR ups x \"".to_vec();
+        long.resize(long.len() + MAX_WORD, b'v');
+        long.push(b'"');
+        assert!(Reply::parse_fast(&long).is_some());
+        long.insert(12, b'v');
+        assert_eq!(Reply::parse_fast(&long), None);
+        same_as_general(&long);
+    }
+
+    const MAX_WORD: usize = token::MAX_WORD_LEN;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(8192))]
+        #[test]
+        fn fast_path_agrees_with_general_path(line in adversarial::line()) {
+            same_as_general(&line);
+        }
+
+        #[test]
+        fn fast_path_agrees_on_mutated_lines(line in adversarial::mutated()) {
+            same_as_general(&line);
+        }
+
+        #[test]
+        fn fast_path_agrees_on_any_bytes(
+            kw in proptest::sample::select(&["VAR ", "UPS ", "DESC "][..]),
+            rest in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        ) {
+            same_as_general(&[kw.as_bytes(), &rest].concat());
+        }
     }
 }

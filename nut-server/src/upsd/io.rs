@@ -37,7 +37,12 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Listen backlog of TCP listeners.
 pub const BACKLOG: u32 = 1024;
 
-const READ_BUF: usize = 4096;
+/// Read buffer of a connection task, allocated for every connection (also
+/// idle ones); longer lines arrive in several reads.
+const READ_BUF: usize = 512;
+
+/// How often the hub recomputes its next timer deadline at most.
+const DEADLINE_REFRESH: Duration = Duration::from_millis(500);
 
 /// Compiled-in defaults (Debian's layout).
 pub const DEFAULT_CONFPATH: &str = "/etc/nut";
@@ -734,9 +739,18 @@ impl Hub {
     }
 }
 
+/// `EMFILE` and `ENFILE` (the same numbers on Linux, the BSDs and macOS).
+fn out_of_descriptors(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(23 | 24))
+}
+
 async fn accept_tcp(listener: TcpListener, tx: mpsc::Sender<HubMsg>) {
     let mut backoff = Duration::from_millis(10);
     let mut last_report: Option<Instant> = None;
+    // A spare descriptor. Out of descriptors, it is given up for a moment to
+    // accept a waiting connection and close it at once: the client is
+    // refused instead of waiting in the backlog for nothing.
+    let mut spare = std::fs::File::open("/dev/null").ok();
     loop {
         match listener.accept().await {
             Ok((stream, addr)) => {
@@ -748,11 +762,23 @@ async fn accept_tcp(listener: TcpListener, tx: mpsc::Sender<HubMsg>) {
                 }
             }
             Err(e) => {
-                // EMFILE/ENFILE and friends: back off instead of spinning.
                 if last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
-                    warn!("accept failed: {e}; backing off");
+                    warn!("accept failed: {e}; refusing new connections meanwhile");
                     last_report = Some(Instant::now());
                 }
+                if out_of_descriptors(&e) && spare.take().is_some() {
+                    // Polled once (a zero timeout polls the accept first): a
+                    // connection that is waiting is accepted and dropped.
+                    let refused = tokio::time::timeout(Duration::ZERO, listener.accept()).await;
+                    let was_waiting = matches!(refused, Ok(Ok(_)));
+                    // Closed before the spare is opened again.
+                    drop(refused);
+                    spare = std::fs::File::open("/dev/null").ok();
+                    if was_waiting && spare.is_some() {
+                        continue;
+                    }
+                }
+                // Other errors, or no spare: back off instead of spinning.
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(1));
             }
@@ -839,12 +865,26 @@ pub async fn run(
     );
     hub.core.handle_timeout(Instant::now());
     hub.flush();
+    // `poll_timeout` looks at every session, too costly after every message
+    // with thousands of clients: it is recomputed at most every
+    // DEADLINE_REFRESH, and the hub never sleeps past the next refresh, so
+    // a timer is late by less than that (NUT's own loop runs every 2 s).
+    let mut cached: Option<(Instant, tokio::time::Instant)> = None;
     loop {
-        let deadline = hub
-            .core
-            .poll_timeout()
-            .map(tokio::time::Instant::from_std)
-            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
+        let now = Instant::now();
+        let deadline = match cached {
+            Some((at, d)) if now < at + DEADLINE_REFRESH => d,
+            _ => {
+                let refresh = tokio::time::Instant::from_std(now + DEADLINE_REFRESH);
+                let d = hub
+                    .core
+                    .poll_timeout()
+                    .map(tokio::time::Instant::from_std)
+                    .map_or(refresh, |d| d.min(refresh));
+                cached = Some((now, d));
+                d
+            }
+        };
         tokio::select! {
             msg = rx.recv() => match msg {
                 Some(m) => hub.handle(m),
@@ -870,8 +910,12 @@ pub async fn run(
                 Some(Control::Shutdown) | None => break,
             },
             _ = tokio::time::sleep_until(deadline) => {
-                hub.core.handle_timeout(Instant::now());
-                hub.flush();
+                cached = None;
+                let now = Instant::now();
+                if hub.core.poll_timeout().is_some_and(|t| t <= now) {
+                    hub.core.handle_timeout(now);
+                    hub.flush();
+                }
             }
         }
     }

@@ -1,0 +1,141 @@
+//! Error types, one per layer.
+
+use nut_proto::net::{ErrCode, ReplyError};
+use std::io;
+
+/// A reply that does not fit the request it answers. Produced by the
+/// sans-IO [`Session`](crate::Session) and the [operations](crate::ops);
+/// carries no I/O error.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// A reply line was longer than the configured maximum; it was skipped.
+    #[error("reply line longer than {max} bytes")]
+    LineTooLong {
+        /// The configured maximum ([`Limits::max_line`](crate::Limits)).
+        max: usize,
+    },
+    /// A reply line starting with a known keyword did not have its shape.
+    #[error("malformed reply {line:?}: {error}")]
+    Malformed {
+        /// Why it did not parse.
+        error: ReplyError,
+        /// The line (lossy UTF-8, cut to 200 bytes).
+        line: String,
+    },
+    /// A well-formed reply of the wrong kind for the request (or for
+    /// another UPS or variable than the one asked about).
+    #[error("unexpected reply {got:?}, expected {expected}")]
+    Unexpected {
+        /// What the request called for.
+        expected: &'static str,
+        /// The reply received (cut to 200 bytes).
+        got: String,
+    },
+    /// A list held more rows (or bytes) than the configured limits; the
+    /// rest was skipped.
+    #[error("list longer than {max_rows} rows or {max_bytes} bytes")]
+    ListTooLong {
+        /// [`Limits::max_list_rows`](crate::Limits).
+        max_rows: usize,
+        /// [`Limits::max_list_bytes`](crate::Limits).
+        max_bytes: usize,
+    },
+    /// Reply lines arrived while no request was waiting for one.
+    #[error("{count} reply line(s) arrived with no request pending")]
+    Unsolicited {
+        /// How many lines.
+        count: usize,
+    },
+}
+
+/// The connection failed or closed. Only the I/O adapters produce these.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The host name could not be resolved.
+    #[error("no such host {host:?}")]
+    NoSuchHost {
+        /// The name that was looked up.
+        host: String,
+    },
+    /// Every address of the host refused or timed out.
+    #[error("connection failure: {0}")]
+    Connect(#[source] io::Error),
+    /// Reading from the server failed.
+    #[error("read error: {0}")]
+    Read(#[source] io::Error),
+    /// Writing to the server failed.
+    #[error("write error: {0}")]
+    Write(#[source] io::Error),
+    /// The server did not answer within the I/O timeout.
+    #[error("timed out waiting for the server")]
+    Timeout,
+    /// The server closed the connection.
+    #[error("server disconnected")]
+    Closed,
+    /// An earlier transport or framing failure left the connection unusable
+    /// (requests may be half answered); reconnect.
+    #[error("connection unusable after an earlier failure")]
+    Broken,
+    /// TLS could not be set up (and plaintext fallback was not allowed).
+    #[error("tls: {0}")]
+    Tls(String),
+}
+
+/// The caller asked for something that cannot be sent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UsageError {
+    /// A `ups@host:port` string that does not parse.
+    #[error(transparent)]
+    Target(#[from] crate::target::TargetError),
+    /// An empty UPS, variable or command name.
+    #[error("empty {0} name")]
+    EmptyName(&'static str),
+}
+
+/// Everything an API call can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The server answered `ERR <code>`.
+    #[error("server error {0}")]
+    Server(ErrCode<'static>),
+    /// The server's reply did not fit the request.
+    #[error("protocol error: {0}")]
+    Protocol(#[from] ProtocolError),
+    /// The connection failed.
+    #[error("transport error: {0}")]
+    Transport(#[from] TransportError),
+    /// The request was invalid before anything was sent.
+    #[error("usage error: {0}")]
+    Usage(#[from] UsageError),
+    /// A tracked SET or INSTCMD stayed `PENDING` past the timeout.
+    #[error("tracking {id} still pending after the timeout")]
+    TrackingTimeout {
+        /// The tracking id.
+        id: String,
+    },
+}
+
+impl ClientError {
+    /// The server's `ERR` code, if this is a server error.
+    pub fn server_code(&self) -> Option<&ErrCode<'static>> {
+        match self {
+            ClientError::Server(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Whether the connection should be dropped and opened again.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, ClientError::Transport(_))
+    }
+}
+
+impl From<crate::target::TargetError> for ClientError {
+    fn from(e: crate::target::TargetError) -> Self {
+        ClientError::Usage(UsageError::Target(e))
+    }
+}

@@ -1,0 +1,204 @@
+//! The tokio adapter: the same operations over a `tokio::net::TcpStream`
+//! (or any `AsyncRead + AsyncWrite`).
+
+use super::{Backoff, ConnectOptions, typed_methods};
+use crate::error::{ClientError, TransportError};
+use crate::ops::{self, Answer, Operation, Step};
+use crate::session::{Event, Response, Session};
+use crate::target::HostPort;
+use nut_proto::net::Command;
+use std::io;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+/// An async connection to `upsd`.
+#[derive(Debug)]
+pub struct Client<S = TcpStream> {
+    stream: S,
+    session: Session,
+    io_timeout: Duration,
+    broken: bool,
+}
+
+/// Opens a TCP connection to `server`, trying every address it resolves to.
+pub async fn connect_tcp(
+    server: &HostPort,
+    opts: &ConnectOptions,
+) -> Result<TcpStream, TransportError> {
+    let addrs: Vec<_> = tokio::net::lookup_host((server.host.as_str(), server.port))
+        .await
+        .map_err(|_| TransportError::NoSuchHost { host: server.host.clone() })?
+        .collect();
+    if addrs.is_empty() {
+        return Err(TransportError::NoSuchHost { host: server.host.clone() });
+    }
+    let mut last = None;
+    for addr in addrs {
+        match timeout(opts.connect_timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => {
+                let _ = s.set_nodelay(true);
+                tracing::debug!(%addr, "connected");
+                return Ok(s);
+            }
+            Ok(Err(e)) => last = Some(e),
+            Err(_) => last = Some(io::ErrorKind::TimedOut.into()),
+        }
+    }
+    Err(TransportError::Connect(last.unwrap_or_else(|| io::ErrorKind::NotFound.into())))
+}
+
+impl Client<TcpStream> {
+    /// Connects to `server`.
+    pub async fn connect(server: &HostPort, opts: ConnectOptions) -> Result<Self, ClientError> {
+        Ok(Client::new(connect_tcp(server, &opts).await?, opts))
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
+    /// Wraps an open stream.
+    pub fn new(stream: S, opts: ConnectOptions) -> Self {
+        Client {
+            stream,
+            session: Session::new(opts.limits),
+            io_timeout: opts.io_timeout,
+            broken: false,
+        }
+    }
+
+    /// Whether an earlier failure left the connection unusable.
+    pub fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    /// Runs an operation to completion.
+    pub async fn run<O: Operation>(&mut self, mut op: O) -> Result<O::Output, ClientError> {
+        let mut answers = Vec::new();
+        loop {
+            match op.step(std::mem::take(&mut answers), Instant::now()) {
+                Step::Done(r) => return r,
+                Step::Sleep(d) => tokio::time::sleep(d).await,
+                Step::Send(cmds) => answers = self.exchange(&cmds).await?,
+            }
+        }
+    }
+
+    /// Sends `cmds` pipelined and returns their answers in order.
+    pub async fn exchange(&mut self, cmds: &[Command<'_>]) -> Result<Vec<Answer>, ClientError> {
+        if self.broken {
+            return Err(TransportError::Broken.into());
+        }
+        let r = self.exchange_inner(cmds).await;
+        if r.is_err() {
+            self.broken = true;
+        }
+        r
+    }
+
+    async fn exchange_inner(&mut self, cmds: &[Command<'_>]) -> Result<Vec<Answer>, ClientError> {
+        for c in cmds {
+            self.session.send(c);
+        }
+        let out = self.session.take_transmit();
+        let t = self.io_timeout;
+        let write = async {
+            self.stream.write_all(&out).await?;
+            self.stream.flush().await
+        };
+        match timeout(t, write).await {
+            Err(_) => return Err(TransportError::Timeout.into()),
+            Ok(Err(e)) => return Err(TransportError::Write(e).into()),
+            Ok(Ok(())) => {}
+        }
+        let mut answers = Vec::with_capacity(cmds.len());
+        let mut buf = [0u8; 4096];
+        loop {
+            while let Some(ev) = self.session.poll_event() {
+                match ev {
+                    Event::Response { result, .. } => answers.push(result),
+                    Event::Unsolicited(e) => return Err(e.into()),
+                }
+            }
+            if answers.len() >= cmds.len() {
+                return Ok(answers);
+            }
+            let n = match timeout(t, self.stream.read(&mut buf)).await {
+                Err(_) => return Err(TransportError::Timeout.into()),
+                Ok(Err(e)) => return Err(TransportError::Read(e).into()),
+                Ok(Ok(n)) => n,
+            };
+            if n == 0 {
+                return Err(TransportError::Closed.into());
+            }
+            self.session.handle_input(&buf[..n]);
+        }
+    }
+
+    typed_methods!(async; .await);
+}
+
+/// A client for long-lived users: connects on demand, re-sends the
+/// credentials after every reconnection, and waits with [`Backoff`]
+/// between failed attempts.
+#[derive(Debug)]
+pub struct Reconnecting {
+    server: HostPort,
+    opts: ConnectOptions,
+    credentials: Option<(String, nut_proto::Secret<String>)>,
+    client: Option<Client>,
+    backoff: Backoff,
+    retry_at: Option<Instant>,
+}
+
+impl Reconnecting {
+    /// A client for `server`; nothing is connected yet.
+    pub fn new(server: HostPort, opts: ConnectOptions, backoff: Backoff) -> Self {
+        Reconnecting { server, opts, credentials: None, client: None, backoff, retry_at: None }
+    }
+
+    /// Sends USERNAME/PASSWORD after every (re)connection.
+    pub fn with_credentials(mut self, user: &str, password: &str) -> Self {
+        self.credentials = Some((user.to_string(), nut_proto::Secret::new(password.to_string())));
+        self
+    }
+
+    /// Whether a connection is currently open.
+    pub fn is_connected(&self) -> bool {
+        self.client.is_some()
+    }
+
+    /// Runs `op`, connecting first if needed. A transport failure drops the
+    /// connection; the next call reconnects after the backoff delay.
+    pub async fn run<O: Operation>(&mut self, op: O) -> Result<O::Output, ClientError> {
+        if self.client.is_none() {
+            if let Some(at) = self.retry_at {
+                tokio::time::sleep_until(at.into()).await;
+            }
+            let mut attempt = Client::connect(&self.server, self.opts).await;
+            if let (Ok(c), Some((u, p))) = (&mut attempt, &self.credentials) {
+                if let Err(e) = c.authenticate(u, p.expose()).await {
+                    attempt = Err(e);
+                }
+            }
+            match attempt {
+                Ok(c) => {
+                    self.backoff.reset();
+                    self.retry_at = None;
+                    self.client = Some(c);
+                }
+                Err(e) => {
+                    self.retry_at = Some(Instant::now() + self.backoff.next_delay());
+                    return Err(e);
+                }
+            }
+        }
+        let client = self.client.as_mut().expect("connected above");
+        let r = client.run(op).await;
+        if client.is_broken() {
+            self.client = None;
+            self.retry_at = Some(Instant::now() + self.backoff.next_delay());
+        }
+        r
+    }
+}

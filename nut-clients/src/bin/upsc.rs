@@ -1,0 +1,5 @@
+//! `upsc`: see [`nut_clients::upsc`].
+
+fn main() {
+    nut_clients::main_with(nut_clients::upsc::run)
+}

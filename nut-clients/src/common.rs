@@ -1,0 +1,311 @@
+//! What the three tools share: a small POSIX `getopt`, NUT's error texts,
+//! prompts, and the console streams.
+
+use nut_client::io::ConnectOptions;
+use nut_client::io::blocking::Client;
+use nut_client::{ClientError, HostPort, TransportError};
+use std::io::{self, BufRead, Write};
+
+/// The console of a tool run: arguments and the three streams, so that
+/// tests can run the tools in-process.
+pub struct Io<'a> {
+    /// Standard input (answers to prompts).
+    pub stdin: &'a mut dyn BufRead,
+    /// Standard output.
+    pub stdout: &'a mut dyn Write,
+    /// Standard error.
+    pub stderr: &'a mut dyn Write,
+    /// Read passwords from the terminal without echo (else from `stdin`).
+    pub tty_password: bool,
+}
+
+impl std::fmt::Debug for Io<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Io").finish_non_exhaustive()
+    }
+}
+
+/// A tool's early end: the exit code, after the message was printed.
+pub(crate) struct Exit(pub(crate) i32);
+
+pub(crate) type Res<T = ()> = Result<T, Exit>;
+
+/// Prints `msg` and a newline on stderr and ends with status 1, as NUT's
+/// `fatalx` does.
+pub(crate) fn fatal(io: &mut Io<'_>, msg: &str) -> Exit {
+    let _ = writeln!(io.stderr, "{msg}");
+    Exit(1)
+}
+
+/// One parsed option.
+pub(crate) enum Opt {
+    /// A known option, with its argument if it takes one.
+    Flag(char, Option<String>),
+    /// An unknown option or a missing argument (already reported on stderr).
+    Bad,
+}
+
+/// POSIX `getopt` with a leading `+` (stop at the first operand): returns
+/// the options in order and the operands.
+pub(crate) fn getopt(
+    prog: &str,
+    args: &[String],
+    spec: &str,
+    stderr: &mut dyn Write,
+) -> (Vec<Opt>, Vec<String>) {
+    let mut opts = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if a == "--" {
+            i += 1;
+            break;
+        }
+        if !a.starts_with('-') || a == "-" {
+            break;
+        }
+        let chars: Vec<char> = a[1..].chars().collect();
+        let mut j = 0;
+        while j < chars.len() {
+            let ch = chars[j];
+            let pos = spec.find(ch).filter(|_| ch != ':');
+            match pos {
+                None => {
+                    let _ = writeln!(stderr, "{prog}: invalid option -- '{ch}'");
+                    opts.push(Opt::Bad);
+                }
+                Some(p) if spec[p + ch.len_utf8()..].starts_with(':') => {
+                    let rest: String = chars[j + 1..].iter().collect();
+                    if !rest.is_empty() {
+                        opts.push(Opt::Flag(ch, Some(rest)));
+                    } else if i + 1 < args.len() {
+                        i += 1;
+                        opts.push(Opt::Flag(ch, Some(args[i].clone())));
+                    } else {
+                        let _ = writeln!(stderr, "{prog}: option requires an argument -- '{ch}'");
+                        opts.push(Opt::Bad);
+                    }
+                    j = chars.len();
+                    continue;
+                }
+                Some(_) => opts.push(Opt::Flag(ch, None)),
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    (opts, args[i.min(args.len())..].to_vec())
+}
+
+/// The program name: the last path component of `argv[0]`.
+pub(crate) fn prog_name(argv0: Option<&String>, default: &str) -> String {
+    argv0
+        .and_then(|a| a.rsplit('/').next())
+        .filter(|s| !s.is_empty())
+        .unwrap_or(default)
+        .to_string()
+}
+
+/// The C library's text for an I/O error (`Connection refused`).
+fn strerror(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// The text NUT's client library (`upscli_strerror`) gives for an error.
+pub(crate) fn describe(e: &ClientError) -> String {
+    match e {
+        ClientError::Server(code) => code.description().to_string(),
+        ClientError::Transport(t) => match t {
+            TransportError::NoSuchHost { .. } => "No such host".into(),
+            TransportError::Connect(e) => format!("Connection failure: {}", strerror(e)),
+            TransportError::Read(e) => format!("Read error: {}", strerror(e)),
+            TransportError::Write(e) => format!("Write error: {}", strerror(e)),
+            TransportError::Timeout => "Read error: Connection timed out".into(),
+            TransportError::Tls(m) => format!("SSL error: {m}"),
+            _ => "Server disconnected".into(),
+        },
+        ClientError::Protocol(_) | ClientError::TrackingTimeout { .. } => "Protocol error".into(),
+        _ => "Unknown error".into(),
+    }
+}
+
+/// Whether the server answered `ERR UNKNOWN-COMMAND` (an old `upsd`).
+pub(crate) fn is_unknown_command(e: &ClientError) -> bool {
+    matches!(e, ClientError::Server(nut_proto::ErrCode::UnknownCommand))
+}
+
+/// Connects as NUT's tools do (5 s per read, no STARTTLS).
+pub(crate) fn connect(server: &HostPort) -> Result<Client, ClientError> {
+    Client::connect(server, ConnectOptions::default())
+}
+
+/// Ends the session with LOGOUT, as NUT's client library does on exit.
+pub(crate) fn disconnect(client: &mut Client) {
+    if !client.is_broken() {
+        let _ = client.logout();
+    }
+}
+
+/// Reads one line from `stdin` without its newline; `None` at end of input.
+pub(crate) fn read_line(io: &mut Io<'_>) -> Option<String> {
+    let mut s = String::new();
+    match io.stdin.read_line(&mut s) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => {
+            if s.ends_with('\n') {
+                s.pop();
+            }
+            Some(s)
+        }
+    }
+}
+
+/// The user name to send: `-u`, or asked on the terminal with the login
+/// name as the default.
+pub(crate) fn ask_username(io: &mut Io<'_>) -> Res<String> {
+    let me = nix::unistd::User::from_uid(nix::unistd::getuid()).ok().flatten().map(|u| u.name);
+    match &me {
+        Some(name) => {
+            let _ = write!(io.stdout, "Username ({name}): ");
+        }
+        None => {
+            let _ = write!(io.stdout, "Username: ");
+        }
+    }
+    let _ = io.stdout.flush();
+    match read_line(io) {
+        Some(u) if !u.is_empty() => Ok(u),
+        _ => me.ok_or_else(|| fatal(io, "No username available - even tried getpwuid")),
+    }
+}
+
+/// Asks for the password, without echo when a terminal is available.
+pub(crate) fn ask_password(io: &mut Io<'_>) -> Res<String> {
+    if io.tty_password {
+        if let Ok(p) = tty_password("Password: ") {
+            return Ok(p);
+        }
+    }
+    let _ = write!(io.stderr, "Password: ");
+    let _ = io.stderr.flush();
+    read_line(io).ok_or_else(|| fatal(io, "getpass failed: Inappropriate ioctl for device"))
+}
+
+fn tty_password(prompt: &str) -> io::Result<String> {
+    use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
+    let mut tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty")?;
+    let old = tcgetattr(&tty).map_err(io::Error::from)?;
+    let mut quiet = old.clone();
+    quiet.local_flags.remove(LocalFlags::ECHO);
+    tcsetattr(&tty, SetArg::TCSAFLUSH, &quiet).map_err(io::Error::from)?;
+    write!(tty, "{prompt}")?;
+    tty.flush()?;
+    let mut line = String::new();
+    let r = io::BufReader::new(&tty).read_line(&mut line);
+    let _ = tcsetattr(&tty, SetArg::TCSAFLUSH, &old);
+    let _ = writeln!(tty);
+    r?;
+    if line.ends_with('\n') {
+        line.pop();
+    }
+    Ok(line)
+}
+
+/// Parses `-t` as NUT does (an unsigned decimal number).
+pub(crate) fn parse_timeout(io: &mut Io<'_>, s: &str) -> Res<u64> {
+    s.parse::<u32>().map(u64::from).map_err(|_| {
+        fatal(
+            io,
+            "Could not convert the provided value for timeout ('-t' option) to unsigned int: Invalid argument",
+        )
+    })
+}
+
+/// Runs a tool body and turns its outcome into an exit code.
+pub(crate) fn exit_code(r: Res) -> i32 {
+    match r {
+        Ok(()) => 0,
+        Err(Exit(code)) => code,
+    }
+}
+
+/// Escapes a string for JSON as NUT's `upsc -j` does.
+pub(crate) fn json_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\u{8}' => o.push_str("\\b"),
+            '\u{c}' => o.push_str("\\f"),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// The shared tracking loop of `upscmd -w` and `upsrw -w`: polls
+/// `GET TRACKING <id>` every second until it is not `PENDING`, prints the
+/// final line on stderr.
+pub(crate) fn wait_tracking(io: &mut Io<'_>, client: &mut Client, id: &str, timeout: u64) -> Res {
+    use nut_proto::net::{Command, GetQuery};
+    let start = std::time::Instant::now();
+    loop {
+        if start.elapsed().as_secs() >= timeout {
+            return Err(fatal(io, "Can't receive status tracking information: timeout"));
+        }
+        let cmd = Command::Get(GetQuery::Tracking(Some(id.to_string().into())));
+        let line = match client.request(cmd) {
+            Ok(r) => r.line(),
+            Err(e) => {
+                let m = format!("Can't receive status tracking information: {}", describe(&e));
+                return Err(fatal(io, &m));
+            }
+        };
+        if !line.starts_with("PENDING") {
+            let _ = writeln!(io.stderr, "{line}");
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn getopt_like_posix_with_plus() {
+        let mut err = Vec::new();
+        let (o, rest) = getopt("p", &s(&["-lu", "x", "-px", "-q", "ups", "-l"]), "lu:p:", &mut err);
+        let got: Vec<String> = o
+            .iter()
+            .map(|o| match o {
+                Opt::Flag(c, a) => format!("{c}{}", a.clone().unwrap_or_default()),
+                Opt::Bad => "?".into(),
+            })
+            .collect();
+        assert_eq!(got, ["l", "ux", "px", "?"]);
+        assert_eq!(rest, ["ups", "-l"]);
+        assert_eq!(String::from_utf8(err).unwrap(), "p: invalid option -- 'q'\n");
+        let (_, rest) = getopt("p", &s(&["--", "-l"]), "l", &mut Vec::new());
+        assert_eq!(rest, ["-l"]);
+    }
+
+    #[test]
+    fn json_escaping() {
+        assert_eq!(json_escape("a\"b\\c\n\u{1}é"), "a\\\"b\\\\c\\n\\u0001é");
+    }
+}
