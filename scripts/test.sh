@@ -37,9 +37,18 @@ if [ -n "$missing" ]; then
 	echo "warning: NUT_RS_SKIP_PEERS=1: tests that need $missing will fail" >&2
 fi
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 echo "== workspace tests"
-cargo test --workspace --all-targets
-cargo test --workspace --doc
+cargo test --workspace --all-targets 2>&1 | tee -a "$log"
+cargo test --workspace --doc 2>&1 | tee -a "$log"
 
 echo "== fuzz target bodies over the committed seeds"
-cargo test --manifest-path fuzz/Cargo.toml
+cargo test --manifest-path fuzz/Cargo.toml --tests 2>&1 | tee -a "$log"
+
+# One closing line for the whole run (pipefail has already stopped us on a failure).
+passed=$(grep -o 'test result: [a-zA-Z]*\. [0-9]* passed' "$log" | awk '{s+=$4} END {print s+0}')
+failed=$(grep -o '; [0-9]* failed' "$log" | awk '{s+=$2} END {print s+0}')
+echo "tests: $passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
