@@ -433,10 +433,8 @@ impl UpsdHarness {
                 // Time passes; the adapter runs the timers that are due.
                 let secs = u64::from(input.byte() % 80);
                 self.now += Duration::from_millis(secs * 1000 + u64::from(input.byte()) * 4);
-                if let Some(t) = self.server.poll_timeout() {
-                    if t <= self.now {
-                        self.server.handle_timeout(self.now);
-                    }
+                if self.server.poll_timeout().is_some_and(|t| t <= self.now) {
+                    self.server.handle_timeout(self.now);
                 }
             }
             _ => {

@@ -19,27 +19,6 @@ use std::borrow::Cow;
 /// Bytes the encoder must escape, quote or drop, and a few plain ones.
 const ALPHABET: &[u8] = b" \"\\#=\t\r\n\x00\x01\x7f[]:.-_aAzZ09";
 
-/// The first words that make a reply line something other than `Text`.
-const REPLY_KEYWORDS: &[&str] = &[
-    "OK",
-    "ERR",
-    "VAR",
-    "RW",
-    "TYPE",
-    "DESC",
-    "CMDDESC",
-    "UPSDESC",
-    "NUMLOGINS",
-    "NUMATTACH",
-    "BEGIN",
-    "END",
-    "UPS",
-    "CMD",
-    "ENUM",
-    "RANGE",
-    "CLIENT",
-];
-
 /// Whole lines that are a `GET TRACKING` answer.
 const TRACKING_WORDS: &[&str] = &["ON", "OFF", "PENDING", "SUCCESS"];
 
@@ -252,7 +231,7 @@ enum ReplySpec {
 /// word alone, is another reply: prefix it.
 fn text_reply(t: &str) -> Cow<'_, str> {
     let first = t.split(' ').next().unwrap_or_default();
-    if REPLY_KEYWORDS.contains(&first) || TRACKING_WORDS.contains(&t) {
+    if Reply::KEYWORDS.contains(&first) || TRACKING_WORDS.contains(&t) {
         Cow::Owned(format!("~{t}"))
     } else {
         Cow::Borrowed(t)

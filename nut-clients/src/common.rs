@@ -3,7 +3,7 @@
 
 use nut_client::io::ConnectOptions;
 use nut_client::io::blocking::Client;
-use nut_client::{ClientError, HostPort, TransportError};
+use nut_client::{ClientError, HostPort, TransportError, UpsTarget};
 use std::io::{self, BufRead, Write};
 
 /// The console of a tool run: arguments and the three streams, so that
@@ -144,6 +144,28 @@ pub(crate) fn connect(server: &HostPort) -> Result<Client, ClientError> {
 }
 
 /// Ends the session with LOGOUT, as NUT's client library does on exit.
+/// Parses the `ups[@host[:port]]` argument and connects to its server,
+/// printing NUT's messages on failure. `Ok(None)` (after `usage`) when the
+/// argument is missing.
+pub(crate) fn open_target(
+    io: &mut Io<'_>,
+    arg: Option<&String>,
+    usage: impl FnOnce(&mut Io<'_>),
+) -> Res<Option<(UpsTarget, Client)>> {
+    let Some(arg) = arg else {
+        usage(io);
+        return Ok(None);
+    };
+    let Ok(target) = UpsTarget::parse(arg) else {
+        return Err(fatal(
+            io,
+            "Error: invalid UPS definition.  Required format: upsname[@hostname[:port]]",
+        ));
+    };
+    let c = connect(&target.server).map_err(|e| fatal(io, &format!("Error: {}", describe(&e))))?;
+    Ok(Some((target, c)))
+}
+
 pub(crate) fn disconnect(client: &mut Client) {
     if !client.is_broken() {
         let _ = client.logout();

@@ -2,7 +2,6 @@
 
 use crate::common::{self, Io, Opt, Res, describe, fatal, is_unknown_command};
 use nut_client::Response;
-use nut_client::UpsTarget;
 use nut_client::io::blocking::Client;
 use nut_proto::net::{Command, Reply};
 
@@ -81,18 +80,10 @@ fn main(argv: &[String], io: &mut Io<'_>) -> Res {
             }
         }
     }
-    let Some(target) = rest.first() else {
-        usage(io, &prog);
+    let Some((target, mut c)) = common::open_target(io, rest.first(), |io| usage(io, &prog))?
+    else {
         return Ok(());
     };
-    let Ok(target) = UpsTarget::parse(target) else {
-        return Err(fatal(
-            io,
-            "Error: invalid UPS definition.  Required format: upsname[@hostname[:port]]",
-        ));
-    };
-    let mut c = common::connect(&target.server)
-        .map_err(|e| fatal(io, &format!("Error: {}", describe(&e))))?;
     let r = (|| {
         if cmdlist {
             return list(io, &mut c, &target.ups);

@@ -2,8 +2,9 @@
 
 use crate::common::{self, Io, Opt, Res, describe, fatal, is_unknown_command};
 use nut_client::io::blocking::Client;
-use nut_client::{Response, UpsTarget, ops};
+use nut_client::{Response, ops};
 use nut_proto::net::{Command, Reply, VarKind};
+use nut_proto::token::atoi;
 
 fn usage(io: &mut Io<'_>, prog: &str) {
     let _ = write!(
@@ -27,21 +28,6 @@ fn usage(io: &mut Io<'_>, prog: &str) {
 /// Runs `upsrw` with `argv` (program name first); returns the exit status.
 pub fn run(argv: &[String], io: &mut Io<'_>) -> i32 {
     common::exit_code(main(argv, io))
-}
-
-/// C's `atoi`: optional blanks and sign, then digits; anything else stops.
-fn atoi(s: &str) -> i64 {
-    let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut n: i64 = 0;
-    for b in digits.bytes().take_while(u8::is_ascii_digit) {
-        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-    }
-    if neg { -n } else { n }
 }
 
 fn value(io: &mut Io<'_>, c: &mut Client, ups: &str, var: &str, who: &str) -> Res<String> {
@@ -207,18 +193,10 @@ fn main(argv: &[String], io: &mut Io<'_>) -> Res {
             }
         }
     }
-    let Some(target) = rest.first() else {
-        usage(io, &prog);
+    let Some((target, mut c)) = common::open_target(io, rest.first(), |io| usage(io, &prog))?
+    else {
         return Ok(());
     };
-    let Ok(target) = UpsTarget::parse(target) else {
-        return Err(fatal(
-            io,
-            "Error: invalid UPS definition.  Required format: upsname[@hostname[:port]]",
-        ));
-    };
-    let mut c = common::connect(&target.server)
-        .map_err(|e| fatal(io, &format!("Error: {}", describe(&e))))?;
     let r = match setvar {
         Some(s) => {
             a.setvar = s;
@@ -228,14 +206,4 @@ fn main(argv: &[String], io: &mut Io<'_>) -> Res {
     };
     common::disconnect(&mut c);
     r
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn atoi_like_c() {
-        for (s, n) in [("230.0", 230), ("  -5x", -5), ("abc", 0), ("+7", 7), ("", 0)] {
-            assert_eq!(super::atoi(s), n, "{s:?}");
-        }
-    }
 }

@@ -541,6 +541,29 @@ pub fn is_plain_word(word: &str) -> bool {
         && word.bytes().all(|b| b > 0x20 && b < 0x7f && !matches!(b, b'"' | b'\\' | b'#' | b'='))
 }
 
+/// Reads a number as NUT does with C's `atoi`: leading blanks, an optional
+/// sign, then digits up to the first other character; 0 when there are
+/// none. The result is clamped to a C `int`.
+///
+/// ```
+/// use nut_proto::token::atoi;
+/// assert_eq!((atoi(" 15x"), atoi("-3"), atoi("abc")), (15, -3, 0));
+/// ```
+pub fn atoi(s: &str) -> i64 {
+    let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut n: i64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    }
+    let n = if neg { -n } else { n };
+    n.clamp(i64::from(i32::MIN), i64::from(i32::MAX))
+}
+
 /// Appends `value` with NUT's escaping: `#`, `\` and `"` get a backslash.
 ///
 /// Bytes that NUT's tokenizer would drop on the other side (control bytes
@@ -718,6 +741,17 @@ mod tests {
                 alloc::string::String::from_utf8_lossy(input)
             );
         }
+    }
+
+    #[test]
+    fn atoi_like_c() {
+        for (s, n) in
+            [("15", 15), ("15x", 15), ("230.0", 230), ("abc", 0), (" -7", -7), ("+3", 3), ("", 0)]
+        {
+            assert_eq!(atoi(s), n, "{s:?}");
+        }
+        assert_eq!(atoi("99999999999999999999"), i64::from(i32::MAX));
+        assert_eq!(atoi("-99999999999999999999"), i64::from(i32::MIN));
     }
 
     #[test]

@@ -234,6 +234,12 @@ pub enum ReplyError {
     },
 }
 
+impl Reply<'_> {
+    /// The first words that make a reply line something other than
+    /// [`Reply::Text`] (with `ON`, `OFF`, `PENDING`, `SUCCESS` alone on a line).
+    pub const KEYWORDS: &'static [&'static str] = KEYWORDS;
+}
+
 const KEYWORDS: &[&str] = &[
     "OK",
     "ERR",

@@ -15,7 +15,7 @@ use super::repeater::Repeater;
 use nut_proto::config::MAX_CONFIG_LINE;
 use nut_proto::frame::LineFramer;
 use nut_proto::sock::{TrackingResult, VarFlags};
-use nut_proto::token;
+use nut_proto::token::{self, atoi};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -145,21 +145,6 @@ fn add_line(script: &mut Script, line_no: u32, line: &[u8]) {
     } else {
         script.steps.push(Step::Set { name: name.to_string(), value: rest.join(" ") });
     }
-}
-
-/// C's `atoi`: optional sign and leading digits, 0 when there are none.
-fn atoi(s: &str) -> i64 {
-    let s = s.trim_start();
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut n: i64 = 0;
-    for b in digits.bytes().take_while(u8::is_ascii_digit) {
-        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-    }
-    if neg { -n } else { n }
 }
 
 /// The variables `dummy-ups` knows, with their flags and string lengths
@@ -524,9 +509,6 @@ mod tests {
         assert_eq!(resolve_path("a.dev", Path::new("/etc/nut")), Path::new("/etc/nut/a.dev"));
         assert_eq!(resolve_path("./a.dev", Path::new("/etc/nut")), Path::new("./a.dev"));
         assert_eq!(resolve_path("/x/a.dev", Path::new("/etc/nut")), Path::new("/x/a.dev"));
-        assert_eq!(atoi(" 12x"), 12);
-        assert_eq!(atoi("-3"), -3);
-        assert_eq!(atoi("x"), 0);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use nut_proto::net::{
     VarKind, VarType, Verb,
 };
 use nut_proto::sock::{DriverMessage, ServerMessage};
+use nut_proto::token::atoi;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -396,24 +397,6 @@ pub struct Server {
     dirty: VecDeque<Dest>,
     events: VecDeque<Event>,
     refusing: bool,
-}
-
-/// C's `atoi`: optional blanks, an optional sign, digits up to the first
-/// non-digit; 0 when there are none.
-pub(crate) fn atoi(s: &str) -> i64 {
-    let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut n: i64 = 0;
-    for b in digits.bytes().take_while(u8::is_ascii_digit) {
-        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-    }
-    let n = if neg { -n } else { n };
-    // atoi returns a C int.
-    n.clamp(i64::from(i32::MIN), i64::from(i32::MAX))
 }
 
 enum QKind {
@@ -1421,18 +1404,5 @@ impl Server {
     /// The next thing for the adapter to do or log.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn atoi_like_c() {
-        for (s, n) in [("15", 15), ("15x", 15), ("abc", 0), (" -7", -7), ("+3", 3), ("", 0)] {
-            assert_eq!(atoi(s), n, "{s:?}");
-        }
-        assert_eq!(atoi("99999999999999999999"), i64::from(i32::MAX));
     }
 }
