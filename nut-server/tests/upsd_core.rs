@@ -30,6 +30,15 @@ fn bad_client_lines_get_answers_and_the_session_goes_on() {
     );
     let r = w.send(c, b"GET VAR dummy ups.st\xff\xfeatus\nGET VAR \xc3\xa9 ups.status\n");
     assert_eq!(r, b"VAR dummy ups.status \"OL\"\nERR UNKNOWN-UPS\n");
+    // Multi-byte characters where `server.` would end (byte 7).
+    assert_eq!(
+        w.send_str(c, "GET VAR dummy \u{e9}\u{e9}\u{e9}\u{e9}\n"),
+        "ERR VAR-NOT-SUPPORTED\n"
+    );
+    assert_eq!(
+        w.send_str(c, "GET VAR dummy SERVER.version\nGET VAR dummy UPS.STATUS\n"),
+        "VAR dummy server.version \"2.8.0\"\nVAR dummy UPS.STATUS \"OL\"\n"
+    );
     // `#` inside quotes: an error reply (NUT sends none), next line fine.
     assert_eq!(
         w.send_str(c, "GET VAR dummy \"ups#status\"\nNETVER\n"),

@@ -31,7 +31,8 @@ struct Args {
     /// Quieter logs (repeatable).
     #[arg(short = 'q', action = ArgAction::Count)]
     quiet: u8,
-    /// chroot to this directory after opening the sockets.
+    /// chroot to this directory before reading the configuration (every
+    /// path is then inside it).
     #[arg(short = 'r', value_name = "dir")]
     chroot: Option<PathBuf>,
     /// Run as this user (default when started as root: nut).
@@ -61,26 +62,37 @@ fn read_pid(path: &Path) -> Option<Pid> {
     text.trim().parse().ok().map(Pid::from_raw)
 }
 
-fn drop_privileges(args: &Args) -> Result<(), String> {
+/// The user to run as, looked up before any chroot (the password database
+/// is usually not inside it). None: stay who we are.
+fn target_user(args: &Args) -> Result<Option<User>, String> {
     let root = nix::unistd::geteuid().is_root();
     let name = match (&args.user, root) {
         (Some(u), _) => u.clone(),
         (None, true) => "nut".to_string(),
-        (None, false) => return Ok(()),
+        (None, false) => return Ok(None),
     };
     let user = User::from_name(&name)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no such user {name} (use -u to choose the user to run as)"))?;
-    if let Some(dir) = &args.chroot {
-        nix::unistd::chroot(dir).map_err(|e| format!("chroot {}: {e}", dir.display()))?;
-        std::env::set_current_dir("/").map_err(|e| e.to_string())?;
+    if !root && user.uid != nix::unistd::geteuid() {
+        return Err(format!("only root can switch to user {name}"));
     }
-    if root {
+    Ok(Some(user))
+}
+
+/// `-r`: as NUT does, before the configuration is read, so that every
+/// path (configuration, STATEPATH, DATAPATH, certificates) is inside it.
+fn enter_chroot(dir: &Path) -> Result<(), String> {
+    nix::unistd::chroot(dir).map_err(|e| format!("chroot {}: {e}", dir.display()))?;
+    std::env::set_current_dir("/").map_err(|e| e.to_string())
+}
+
+/// Drops root for `user`, once the listeners are open.
+fn switch_user(user: &User) -> Result<(), String> {
+    if nix::unistd::geteuid().is_root() {
         nix::unistd::setgroups(&[user.gid]).map_err(|e| format!("setgroups: {e}"))?;
         nix::unistd::setgid(user.gid).map_err(|e| format!("setgid: {e}"))?;
         nix::unistd::setuid(user.uid).map_err(|e| format!("setuid: {e}"))?;
-    } else if user.uid != nix::unistd::geteuid() {
-        return Err(format!("only root can switch to user {name}"));
     }
     Ok(())
 }
@@ -122,6 +134,15 @@ fn main() -> ExitCode {
             return fail(format!("upsd is already running as PID {pid} ({})", pidfile.display()));
         }
     }
+    let user = match target_user(&args) {
+        Ok(u) => u,
+        Err(e) => return fail(e),
+    };
+    if let Some(dir) = &args.chroot {
+        if let Err(e) = enter_chroot(dir) {
+            return fail(e);
+        }
+    }
     let confpath = env_path("NUT_CONFPATH").unwrap_or_else(|| io::DEFAULT_CONFPATH.into());
     let loaded = match Loaded::from_dir(&confpath) {
         Ok(l) => l,
@@ -138,7 +159,8 @@ fn main() -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(e.to_string()),
     };
-    let background = args.foreground == 0 && args.debug == 0;
+    // -B wins over -F and -D (NUT: the last of -B/-F given wins).
+    let background = args.background || (args.foreground == 0 && args.debug == 0);
     if background {
         if let Err(e) = nix::unistd::daemon(true, false) {
             return fail(format!("cannot go to the background: {e}"));
@@ -150,8 +172,10 @@ fn main() -> ExitCode {
             tracing::warn!("cannot write {}: {e}", pidfile.display());
         }
     }
-    if let Err(e) = drop_privileges(&args) {
-        return fail(e);
+    if let Some(user) = &user {
+        if let Err(e) = switch_user(user) {
+            return fail(e);
+        }
     }
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,

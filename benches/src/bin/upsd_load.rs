@@ -346,8 +346,10 @@ fn scenario3(worlds: &[&World; 2], idle: usize, rows: &mut Rows) {
     for w in worlds {
         println!("  [3] {:?}: load {}", w.which, loadavg());
         let rss0 = w.rss_kib();
-        let rate0 = active_rate(w, 3.0);
+        // Counted before the active client connects: it closes its
+        // connection when done, maybe after a later count.
         let fds0 = w.fd_count();
+        let rate0 = active_rate(w, 3.0);
         let t0 = Instant::now();
         let mut conns = Vec::with_capacity(idle);
         let mut failed = 0;

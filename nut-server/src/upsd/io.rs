@@ -1,10 +1,13 @@
 //! The tokio adapter of the upsd core: configuration loading, listeners,
 //! client connections, driver sockets and the main loop.
 //!
-//! One hub task owns the [`Server`] and is the only place it is touched.
-//! Each client connection and each driver link has a small task that reads
-//! from the socket into the hub's channel and writes what the hub sends
-//! it, one reply batch per write. A client's unwritten output is bounded
+//! Everything runs on one thread (a `LocalSet`). The [`Server`] core and a
+//! small slot per connection live in one hub shared by the connection
+//! tasks; a task reads from its socket into one shared buffer, hands the
+//! bytes to the core and writes the replies itself, one write per batch,
+//! with no channel or timer in between. An idle connection costs its task,
+//! its socket registration, its core session and an empty slot: no buffer
+//! is kept between requests. A client's unwritten output is bounded
 //! ([`MAX_CLIENT_QUEUE`]): a client that never reads is dropped and never
 //! slows down the others. Driver links are retried every 2 s.
 
@@ -12,15 +15,20 @@ use super::conf::{ConfigProblem, Listen, UpsConf, UpsdConf};
 use super::descs::Descriptions;
 use super::server::{ConnId, Dest, Event, Notice, Options, Server, TlsMode};
 use super::users::Users;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+#[cfg(feature = "tls")]
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpSocket, UnixListener, UnixStream};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
@@ -37,8 +45,12 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Listen backlog of TCP listeners.
 pub const BACKLOG: u32 = 1024;
 
-/// Read buffer of a connection task, allocated for every connection (also
-/// idle ones); longer lines arrive in several reads.
+/// The read buffer shared by all connections (one read at a time); longer
+/// input arrives in several reads. Small on purpose: the replies to one
+/// read are queued whole before the [`MAX_CLIENT_QUEUE`] check, and 512
+/// bytes of `LIST VAR` lines on a device with 600 variables already make
+/// about 0.8 MiB of replies, so a client that pipelines but reads stays
+/// under the bound.
 const READ_BUF: usize = 512;
 
 /// How often the hub recomputes its next timer deadline at most.
@@ -234,11 +246,19 @@ impl Listeners {
     }
 }
 
-fn bind_one(addr: SocketAddr) -> io::Result<TcpListener> {
-    let sock = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
-    sock.set_reuseaddr(true)?;
-    sock.bind(addr)?;
-    sock.listen(BACKLOG)
+/// A listening socket; an IPv6 one takes IPv6 only (`IPV6_V6ONLY`, as
+/// NUT sets it), so `LISTEN ::` and `LISTEN 0.0.0.0` can share a port.
+fn bind_one(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() {
+        sock.set_only_v6(true)?;
+    }
+    sock.set_reuse_address(true)?;
+    sock.set_nonblocking(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(i32::try_from(BACKLOG).unwrap_or(i32::MAX))?;
+    Ok(sock.into())
 }
 
 /// Opens the LISTEN (and LISTEN_UNIX) sockets of `conf`. All must open,
@@ -275,7 +295,7 @@ async fn bind_async(conf: &UpsdConf, family: Family) -> Result<Listeners, SetupE
             if !wanted {
                 continue;
             }
-            match bind_one(a).and_then(|t| t.into_std()) {
+            match bind_one(a) {
                 Ok(s) => {
                     info!("listening on {a}");
                     tcp.push(s);
@@ -321,131 +341,984 @@ pub enum Control {
     /// Stop: close every connection and return from [`run`].
     Shutdown,
 }
-
-trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
-type BoxStream = Box<dyn Stream>;
-
-enum Out {
-    Data(Vec<u8>),
-    DataThenClose(Vec<u8>),
-    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
-    DataThenTls(Vec<u8>),
+/// A connection's byte stream: TCP, Unix socket, or TLS over one of them.
+enum Conn {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<tokio_rustls::server::TlsStream<Conn>>),
 }
 
-enum Source {
-    Client(ConnId),
-    Driver(String, u64),
-}
-
-enum HubMsg {
-    Accepted(BoxStream, String),
-    Bytes(Source, Vec<u8>),
-    Gone(Source),
-    TlsDone(ConnId, bool),
-    DriverUp(String, u64, UnixStream),
-    DriverFailed(String, u64, String),
-}
-
-struct Link {
-    tx: mpsc::UnboundedSender<Out>,
-    queued: Arc<AtomicUsize>,
-    /// Aborted when the link is dropped, unless detached.
-    task: Option<tokio::task::AbortHandle>,
-}
-
-impl Link {
-    /// Lets the task finish writing its queue and end by itself (after its
-    /// last write, or after [`WRITE_TIMEOUT`]).
-    fn detach(mut self) {
-        self.task = None;
-    }
-}
-
-impl Drop for Link {
-    fn drop(&mut self) {
-        if let Some(t) = self.task.take() {
-            t.abort();
+macro_rules! on_conn {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self.get_mut() {
+            Conn::Tcp($s) => $e,
+            Conn::Unix($s) => $e,
+            #[cfg(feature = "tls")]
+            Conn::Tls($s) => $e,
         }
-    }
-}
-
-/// Writes one batch; false when the peer is gone or stuck.
-async fn write_out(stream: &mut BoxStream, data: Vec<u8>, queued: &AtomicUsize) -> bool {
-    let n = data.len();
-    let r = tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(&data)).await;
-    queued.fetch_sub(n, Ordering::Relaxed);
-    matches!(r, Ok(Ok(())))
-}
-
-/// Reads into the hub, writes what the hub sends; one per connection.
-async fn link_task(
-    mut stream: BoxStream,
-    mut rx: mpsc::UnboundedReceiver<Out>,
-    hub: mpsc::Sender<HubMsg>,
-    source: Source,
-    queued: Arc<AtomicUsize>,
-    #[cfg_attr(not(feature = "tls"), allow(unused_variables))] tls: Option<TlsAcceptor>,
-) {
-    let mut buf = vec![0u8; READ_BUF];
-    let id = match &source {
-        Source::Client(c) => Some(*c),
-        Source::Driver(..) => None,
     };
-    loop {
-        tokio::select! {
-            biased;
-            msg = rx.recv() => match msg {
-                None => break,
-                Some(Out::Data(d)) => {
-                    if !write_out(&mut stream, d, &queued).await {
-                        break;
-                    }
-                }
-                Some(Out::DataThenClose(d)) => {
-                    if write_out(&mut stream, d, &queued).await {
-                        let _ = tokio::time::timeout(WRITE_TIMEOUT, stream.shutdown()).await;
-                    }
-                    break;
-                }
-                Some(Out::DataThenTls(d)) => {
-                    if !write_out(&mut stream, d, &queued).await {
-                        break;
-                    }
-                    #[cfg(feature = "tls")]
-                    if let (Some(acceptor), Some(conn)) = (&tls, id) {
-                        let hs = tokio::time::timeout(WRITE_TIMEOUT, acceptor.accept(stream)).await;
-                        match hs {
-                            Ok(Ok(s)) => {
-                                stream = Box::new(s);
-                                let _ = hub.send(HubMsg::TlsDone(conn, true)).await;
-                                continue;
-                            }
-                            _ => {
-                                let _ = hub.send(HubMsg::TlsDone(conn, false)).await;
-                                return;
-                            }
-                        }
-                    }
-                    break;
-                }
-            },
-            r = stream.read(&mut buf) => match r {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let src = match &source {
-                        Source::Client(c) => Source::Client(*c),
-                        Source::Driver(u, g) => Source::Driver(u.clone(), *g),
-                    };
-                    if hub.send(HubMsg::Bytes(src, buf[..n].to_vec())).await.is_err() {
-                        break;
-                    }
-                }
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        on_conn!(self, s => Pin::new(s).poll_read(cx, buf))
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        on_conn!(self, s => Pin::new(s).poll_write(cx, buf))
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        on_conn!(self, s => Pin::new(s).poll_flush(cx))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        on_conn!(self, s => Pin::new(s).poll_shutdown(cx))
+    }
+}
+
+/// Who is at the other end of a connection.
+#[derive(Clone, Debug)]
+enum Who {
+    Client(ConnId),
+    /// A driver link: UPS name and the connection attempt that made it.
+    Driver(Box<str>, u64),
+}
+
+/// What a connection does once its output is written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Then {
+    #[default]
+    Serve,
+    Close,
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    Tls,
+}
+
+/// The hub's side of one connection: only its unwritten output (empty,
+/// without an allocation, while the connection is idle), what to do after
+/// writing it, and the waker of its task.
+#[derive(Default)]
+struct Slot {
+    out: Vec<u8>,
+    then: Then,
+    waker: Option<Waker>,
+}
+
+impl Slot {
+    fn wake(&mut self) {
+        if let Some(w) = self.waker.take() {
+            w.wake();
+        }
+    }
+}
+
+/// A plain client socket served by the [poller](poll_task), without a task
+/// or a tokio registration of its own.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+enum Sock {
+    Tcp(std::net::TcpStream),
+    Unix(std::os::unix::net::UnixStream),
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+impl Sock {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::io::Read;
+        match self {
+            Sock::Tcp(s) => s.read(buf),
+            Sock::Unix(s) => s.read(buf),
+        }
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        use std::io::Write;
+        match self {
+            Sock::Tcp(s) => s.write(buf),
+            Sock::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn shutdown(&self) {
+        let _ = match self {
+            Sock::Tcp(s) => s.shutdown(std::net::Shutdown::Write),
+            Sock::Unix(s) => s.shutdown(std::net::Shutdown::Write),
+        };
+    }
+
+    fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        match self {
+            Sock::Tcp(s) => s.as_fd(),
+            Sock::Unix(s) => s.as_fd(),
+        }
+    }
+
+    /// Back to a tokio stream, for a task of its own (TLS).
+    fn into_conn(self) -> io::Result<Conn> {
+        Ok(match self {
+            Sock::Tcp(s) => Conn::Tcp(TcpStream::from_std(s)?),
+            Sock::Unix(s) => Conn::Unix(UnixStream::from_std(s)?),
+        })
+    }
+}
+
+/// The epoll instance of the poller.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+struct EpollFd(nix::sys::epoll::Epoll);
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+impl std::os::fd::AsRawFd for EpollFd {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.0.0.as_raw_fd()
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+type Poller = Rc<tokio::io::unix::AsyncFd<EpollFd>>;
+
+/// A freshly accepted client stream.
+enum Accepted {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+/// One client: its slot, and its socket when the poller serves it (else a
+/// task does, and the slot's waker wakes that task).
+struct Client {
+    slot: Slot,
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    sock: Option<Sock>,
+    /// The epoll events the socket is registered for.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    interest: u8,
+}
+
+/// `interest` bits.
+const WANT_IN: u8 = 1;
+const WANT_OUT: u8 = 2;
+
+/// Everything the connection tasks share: the core and the per-connection
+/// slots. The runtime is single-threaded (a `LocalSet`), so it is an
+/// `Rc<RefCell<_>>`, never borrowed across an `.await`.
+struct Hub {
+    core: Server,
+    clients: HashMap<ConnId, Client>,
+    drivers: HashMap<Box<str>, (u64, Slot)>,
+    connecting: HashMap<String, u64>,
+    generation: u64,
+    statepath: PathBuf,
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    tls: Option<TlsAcceptor>,
+    /// One read buffer for every connection (one task runs at a time).
+    scratch: Box<[u8]>,
+    me: Weak<RefCell<Hub>>,
+    /// Serves plain client sockets (None: every client gets a task).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    poller: Option<Poller>,
+    /// Polled clients whose writes are blocked, since when.
+    stalled: HashMap<ConnId, Instant>,
+}
+
+type Shared = Rc<RefCell<Hub>>;
+
+impl Hub {
+    fn slot(&mut self, who: &Who) -> Option<&mut Slot> {
+        match who {
+            Who::Client(c) => self.clients.get_mut(c).map(|c| &mut c.slot),
+            Who::Driver(ups, g) => match self.drivers.get_mut(ups) {
+                Some((gen_, slot)) if gen_ == g => Some(slot),
+                _ => None,
             },
         }
     }
-    let _ = id;
-    let _ = hub.send(HubMsg::Gone(source)).await;
+
+    fn accept(&mut self, stream: Accepted, addr: &str) {
+        let now = Instant::now();
+        match self.core.client_connected(addr, now) {
+            Ok(id) => {
+                debug!("client {id} connected from {addr}");
+                self.serve(id, stream);
+            }
+            // Dropping the stream closes it at once.
+            Err(e) => debug!("refused a client from {addr}: {e}"),
+        }
+        self.flush(None);
+    }
+
+    /// Hands a new client to the poller, or else to a task of its own.
+    fn serve(&mut self, id: ConnId, stream: Accepted) {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(poller) = &self.poller {
+            use nix::sys::epoll::{EpollEvent, EpollFlags};
+            let sock = match stream {
+                Accepted::Tcp(s) => s.into_std().map(Sock::Tcp),
+                Accepted::Unix(s) => s.into_std().map(Sock::Unix),
+            };
+            let sock = match sock {
+                Ok(s) => s,
+                Err(e) => {
+                    debug!("client {id}: {e}");
+                    self.core.client_closed(id);
+                    return;
+                }
+            };
+            let ev = EpollEvent::new(EpollFlags::EPOLLIN, id.0);
+            if let Err(e) = poller.get_ref().0.add(sock.fd(), ev) {
+                debug!("client {id}: epoll: {e}");
+                self.core.client_closed(id);
+                return;
+            }
+            let client = Client { slot: Slot::default(), sock: Some(sock), interest: WANT_IN };
+            self.clients.insert(id, client);
+            return;
+        }
+        let conn = match stream {
+            Accepted::Tcp(s) => Conn::Tcp(s),
+            Accepted::Unix(s) => Conn::Unix(s),
+        };
+        self.clients.insert(
+            id,
+            Client {
+                slot: Slot::default(),
+                #[cfg(any(target_os = "linux", target_os = "android"))]
+                sock: None,
+                #[cfg(any(target_os = "linux", target_os = "android"))]
+                interest: 0,
+            },
+        );
+        if let Some(me) = self.me.upgrade() {
+            tokio::task::spawn_local(conn_task(me, Who::Client(id), conn));
+        }
+    }
+
+    /// The poller reports events on client `c`; returns true when the
+    /// socket may hold more input than was read.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn polled(&mut self, c: ConnId, readable: bool) -> bool {
+        let Some(client) = self.clients.get_mut(&c) else { return false };
+        let serving = client.slot.then == Then::Serve;
+        let Some(sock) = client.sock.as_mut() else { return false };
+        let mut more = false;
+        if readable && serving {
+            match sock.read(&mut self.scratch) {
+                Ok(0) => {
+                    self.end_polled(c);
+                    return false;
+                }
+                Ok(n) => {
+                    more = n == self.scratch.len();
+                    self.core.handle_client_bytes(c, &self.scratch[..n], Instant::now());
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => more = true,
+                Err(_) => {
+                    self.end_polled(c);
+                    return false;
+                }
+            }
+        }
+        self.flush(None);
+        self.output_polled(c);
+        more
+    }
+
+    /// Writes what is queued for polled client `c`, then closes it or hands
+    /// it to TLS as asked, and registers the events it waits for.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn output_polled(&mut self, c: ConnId) {
+        use nix::sys::epoll::{EpollEvent, EpollFlags};
+        let Some(client) = self.clients.get_mut(&c) else { return };
+        let Some(sock) = client.sock.as_mut() else { return };
+        let out = &mut client.slot.out;
+        while !out.is_empty() {
+            match sock.write(out) {
+                Ok(0) => return self.end_polled(c),
+                Ok(n) if n == out.len() => *out = Vec::new(),
+                Ok(n) => {
+                    out.drain(..n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return self.end_polled(c),
+            }
+        }
+        let want = if out.is_empty() {
+            match client.slot.then {
+                Then::Serve => WANT_IN,
+                Then::Close => {
+                    sock.shutdown();
+                    return self.end_polled(c);
+                }
+                Then::Tls => return self.polled_to_task(c),
+            }
+        } else if client.slot.then == Then::Serve {
+            // Reading goes on, so that a client that never reads runs into
+            // MAX_CLIENT_QUEUE.
+            WANT_IN | WANT_OUT
+        } else {
+            WANT_OUT
+        };
+        if want & WANT_OUT != 0 {
+            self.stalled.entry(c).or_insert_with(Instant::now);
+        } else if !self.stalled.is_empty() {
+            self.stalled.remove(&c);
+        }
+        if want != client.interest {
+            let mut flags = EpollFlags::empty();
+            if want & WANT_IN != 0 {
+                flags |= EpollFlags::EPOLLIN;
+            }
+            if want & WANT_OUT != 0 {
+                flags |= EpollFlags::EPOLLOUT;
+            }
+            let Some(poller) = &self.poller else { return };
+            if poller.get_ref().0.modify(sock.fd(), &mut EpollEvent::new(flags, c.0)).is_err() {
+                return self.end_polled(c);
+            }
+            client.interest = want;
+        }
+    }
+
+    /// A polled client is gone or done: its socket is closed (which takes
+    /// it out of the epoll set) and the core forgets it.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn end_polled(&mut self, c: ConnId) {
+        self.clients.remove(&c);
+        self.stalled.remove(&c);
+        self.core.client_closed(c);
+    }
+
+    /// A polled client asked for TLS: it gets a task of its own.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn polled_to_task(&mut self, c: ConnId) {
+        let Some(client) = self.clients.get_mut(&c) else { return };
+        let Some(sock) = client.sock.take() else { return };
+        if let Some(poller) = &self.poller {
+            let _ = poller.get_ref().0.delete(sock.fd());
+        }
+        match (sock.into_conn(), self.me.upgrade()) {
+            (Ok(conn), Some(me)) => {
+                tokio::task::spawn_local(conn_task(me, Who::Client(c), conn));
+            }
+            _ => self.end_polled(c),
+        }
+    }
+
+    /// Drops polled clients whose writes made no progress for
+    /// [`WRITE_TIMEOUT`].
+    fn check_stalled(&mut self, now: Instant) {
+        let late: Vec<ConnId> = self
+            .stalled
+            .iter()
+            .filter(|(_, t)| now.saturating_duration_since(**t) >= WRITE_TIMEOUT)
+            .map(|(c, _)| *c)
+            .collect();
+        for c in late {
+            debug!("client {c}: write timed out");
+            self.stalled.remove(&c);
+            self.drop_client(c);
+        }
+    }
+
+    /// Whether client `c` is served by the poller.
+    fn is_polled(&self, c: ConnId) -> bool {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            self.clients.get(&c).is_some_and(|x| x.sock.is_some())
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            let _ = c;
+            false
+        }
+    }
+
+    /// After output or a state change for client `c`: a polled client is
+    /// written at once, a task is woken (unless it is the one running).
+    fn kick(&mut self, c: ConnId, current: Option<&Who>) {
+        if self.is_polled(c) {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            self.output_polled(c);
+        } else if !matches!(current, Some(Who::Client(x)) if *x == c) {
+            if let Some(client) = self.clients.get_mut(&c) {
+                client.slot.wake();
+            }
+        }
+    }
+
+    /// `n` bytes arrived in `scratch` from `who`.
+    fn feed(&mut self, who: &Who, n: usize) {
+        let now = Instant::now();
+        let bytes = &self.scratch[..n];
+        match who {
+            Who::Client(c) => self.core.handle_client_bytes(*c, bytes, now),
+            Who::Driver(ups, _) => self.core.handle_driver_bytes(ups, bytes, now),
+        }
+        self.flush(Some(who));
+    }
+
+    /// The task of `who` ended (its peer closed, failed or was dropped).
+    fn gone(&mut self, who: &Who) {
+        match who {
+            Who::Client(c) => {
+                self.clients.remove(c);
+                self.core.client_closed(*c);
+            }
+            Who::Driver(ups, g) => {
+                if self.drivers.get(ups).is_some_and(|(gen_, _)| gen_ == g) {
+                    self.drivers.remove(ups);
+                    self.core.driver_closed(ups, Instant::now());
+                }
+            }
+        }
+        self.flush(None);
+    }
+
+    fn drop_client(&mut self, c: ConnId) {
+        if let Some(mut client) = self.clients.remove(&c) {
+            client.slot.wake();
+        }
+        self.stalled.remove(&c);
+        self.core.client_closed(c);
+    }
+
+    /// Routes everything the core has to say. `current` is the connection
+    /// whose task is running (it needs no wake-up).
+    fn flush(&mut self, current: Option<&Who>) {
+        for _ in 0..64 {
+            let mut any = false;
+            // Bytes first: a client's last replies go out before it is
+            // closed or switched to TLS.
+            while let Some(t) = self.core.poll_transmit() {
+                any = true;
+                match t.dest {
+                    Dest::Client(c) => self.send_client(c, t.data, current),
+                    Dest::Driver(ups) => self.send_driver(&ups, t.data),
+                }
+            }
+            while let Some(e) = self.core.poll_event() {
+                any = true;
+                self.event(e, current);
+            }
+            if !any {
+                return;
+            }
+        }
+    }
+
+    fn send_client(&mut self, c: ConnId, data: Vec<u8>, current: Option<&Who>) {
+        let Some(slot) = self.clients.get_mut(&c).map(|c| &mut c.slot) else { return };
+        if slot.out.len() + data.len() > MAX_CLIENT_QUEUE {
+            warn!("client {c} does not read its replies; dropped");
+            self.drop_client(c);
+            return;
+        }
+        if slot.out.is_empty() {
+            slot.out = data;
+        } else {
+            slot.out.extend_from_slice(&data);
+        }
+        self.kick(c, current);
+    }
+
+    fn send_driver(&mut self, ups: &str, data: Vec<u8>) {
+        let Some((_, slot)) = self.drivers.get_mut(ups) else { return };
+        if slot.out.len() + data.len() > MAX_DRIVER_QUEUE {
+            warn!("driver of UPS [{ups}] does not read; link dropped");
+            if let Some((_, mut slot)) = self.drivers.remove(ups) {
+                slot.wake();
+            }
+            self.core.driver_closed(ups, Instant::now());
+            return;
+        }
+        slot.out.extend_from_slice(&data);
+        slot.wake();
+    }
+
+    fn event(&mut self, e: Event, current: Option<&Who>) {
+        match e {
+            Event::CloseClient(c) | Event::StartTls(c) => {
+                let close = matches!(e, Event::CloseClient(_));
+                if let Some(client) = self.clients.get_mut(&c) {
+                    client.slot.then = if close { Then::Close } else { Then::Tls };
+                }
+                if close {
+                    // The socket is closed after the writing; the core
+                    // forgets the session now.
+                    self.core.client_closed(c);
+                }
+                self.kick(c, current);
+            }
+            Event::ConnectDriver { ups, socket } => {
+                self.generation += 1;
+                let generation = self.generation;
+                self.connecting.insert(ups.clone(), generation);
+                let path = self.statepath.join(&socket);
+                if let Some(me) = self.me.upgrade() {
+                    tokio::task::spawn_local(connect_driver(me, ups, generation, path));
+                }
+            }
+            Event::DisconnectDriver { ups } => {
+                self.connecting.remove(&ups);
+                if let Some((_, mut slot)) = self.drivers.remove(ups.as_str()) {
+                    slot.wake();
+                }
+            }
+            Event::Notice(n) => log_notice(&n),
+        }
+    }
+}
+
+async fn connect_driver(hub: Shared, ups: String, generation: u64, path: PathBuf) {
+    let r = tokio::time::timeout(Duration::from_secs(2), UnixStream::connect(&path)).await;
+    let mut h = hub.borrow_mut();
+    // Only the latest attempt for a UPS still wanted counts.
+    if h.connecting.get(&ups) != Some(&generation) {
+        return;
+    }
+    h.connecting.remove(&ups);
+    let now = Instant::now();
+    match r {
+        Ok(Ok(s)) => {
+            if h.core.driver_connected(&ups, now) {
+                let name: Box<str> = ups.into();
+                h.drivers.insert(name.clone(), (generation, Slot::default()));
+                let who = Who::Driver(name, generation);
+                tokio::task::spawn_local(conn_task(hub.clone(), who, Conn::Unix(s)));
+            }
+        }
+        Ok(Err(e)) => {
+            h.core.driver_connect_failed(&ups, &format!("{}: {e}", path.display()), now);
+        }
+        Err(_) => {
+            h.core.driver_connect_failed(&ups, &format!("{}: timed out", path.display()), now);
+        }
+    }
+    h.flush(None);
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn new_poller() -> Option<Poller> {
+    use nix::sys::epoll::{Epoll, EpollCreateFlags};
+    // `AsyncFd::new` is deprecated because a type could hand out a
+    // descriptor it does not own or later replace; `EpollFd` owns its epoll
+    // descriptor and never replaces or closes it while registered.
+    #[allow(deprecated)]
+    let r = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)
+        .map_err(io::Error::from)
+        .and_then(|e| tokio::io::unix::AsyncFd::new(EpollFd(e)));
+    match r {
+        Ok(p) => Some(Rc::new(p)),
+        Err(e) => {
+            warn!("no epoll ({e}); one task per client instead");
+            None
+        }
+    }
+}
+
+/// The most events taken from the epoll set at once.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const POLL_EVENTS: usize = 256;
+
+/// Serves every plain client: waits until the epoll set has events (the
+/// set's descriptor is registered with tokio), then reads, runs and writes
+/// for each ready client. The sockets are level-triggered: input left
+/// unread is reported again.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+async fn poll_task(hub: Shared, poller: Poller) {
+    use nix::sys::epoll::{EpollEvent, EpollFlags, EpollTimeout};
+    let mut events = vec![EpollEvent::empty(); POLL_EVENTS];
+    let mut failures = 0u32;
+    loop {
+        let Ok(mut guard) = poller.readable().await else { return };
+        let n = match poller.get_ref().0.wait(&mut events, EpollTimeout::ZERO) {
+            Ok(n) => n,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => {
+                failures += 1;
+                if failures == 1 {
+                    warn!("epoll_wait failed: {e}");
+                }
+                drop(guard);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let mut more = n == events.len();
+        {
+            let mut h = hub.borrow_mut();
+            for ev in &events[..n] {
+                let readable = ev
+                    .events()
+                    .intersects(EpollFlags::EPOLLIN | EpollFlags::EPOLLHUP | EpollFlags::EPOLLERR);
+                more |= h.polled(ConnId(ev.data()), readable);
+            }
+        }
+        if more {
+            // Level-triggered: what is left is reported by the next wait.
+            drop(guard);
+            tokio::task::yield_now().await;
+        } else {
+            guard.clear_ready();
+        }
+    }
+}
+
+/// What a connection task does next, outside the hub's borrow.
+enum Step {
+    /// The peer closed, failed, or the hub dropped the connection.
+    End,
+    /// Output written: close the connection.
+    Close,
+    /// Output written: run the TLS handshake.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    Tls,
+}
+
+/// How many reads one poll of a connection handles before it lets other
+/// tasks run.
+const ROUNDS_PER_POLL: usize = 16;
+
+/// One poll of a connection: write what is queued (one write per batch),
+/// read and hand what arrives to the core, and so on until the socket has
+/// nothing more. Reading goes on while a write is blocked, so that a
+/// client that never reads runs into [`MAX_CLIENT_QUEUE`]; a write that
+/// makes no progress for [`WRITE_TIMEOUT`] ends the connection.
+fn poll_conn(
+    hub: &Shared,
+    who: &Who,
+    conn: &mut Conn,
+    stall: &mut Option<Pin<Box<tokio::time::Sleep>>>,
+    cx: &mut Context<'_>,
+) -> Poll<Step> {
+    let mut guard = hub.borrow_mut();
+    let h = &mut *guard;
+    for _ in 0..ROUNDS_PER_POLL {
+        let Some(slot) = h.slot(who) else { return Poll::Ready(Step::End) };
+        let mut blocked = false;
+        while !slot.out.is_empty() {
+            match Pin::new(&mut *conn).poll_write(cx, &slot.out) {
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Poll::Ready(Step::End),
+                Poll::Ready(Ok(n)) => {
+                    *stall = None;
+                    if n == slot.out.len() {
+                        // Released: an idle connection holds no buffer.
+                        slot.out = Vec::new();
+                    } else {
+                        slot.out.drain(..n);
+                    }
+                }
+                Poll::Pending => {
+                    blocked = true;
+                    break;
+                }
+            }
+        }
+        if !blocked {
+            match Pin::new(&mut *conn).poll_flush(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => return Poll::Ready(Step::End),
+                Poll::Pending => blocked = true,
+            }
+        }
+        if blocked {
+            let timer = stall.get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_TIMEOUT)));
+            if timer.as_mut().poll(cx).is_ready() {
+                debug!("{who:?}: write timed out");
+                return Poll::Ready(Step::End);
+            }
+        } else {
+            *stall = None;
+            match slot.then {
+                Then::Serve => {}
+                Then::Close => return Poll::Ready(Step::Close),
+                Then::Tls => return Poll::Ready(Step::Tls),
+            }
+        }
+        if slot.then != Then::Serve {
+            // Nothing more is read from a connection that is closing or
+            // about to start TLS; wait for the write.
+            return Poll::Pending;
+        }
+        if !slot.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            slot.waker = Some(cx.waker().clone());
+        }
+        let mut buf = ReadBuf::new(&mut h.scratch);
+        match Pin::new(&mut *conn).poll_read(cx, &mut buf) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(_)) => return Poll::Ready(Step::End),
+            Poll::Ready(Ok(())) => {
+                let n = buf.filled().len();
+                if n == 0 {
+                    return Poll::Ready(Step::End);
+                }
+                h.feed(who, n);
+            }
+        }
+    }
+    // Busy: let the others run, then go on.
+    cx.waker().wake_by_ref();
+    Poll::Pending
+}
+
+/// Serves one client or driver connection until it ends.
+async fn conn_task(hub: Shared, who: Who, mut conn: Conn) {
+    let mut stall = None;
+    loop {
+        let step =
+            std::future::poll_fn(|cx| poll_conn(&hub, &who, &mut conn, &mut stall, cx)).await;
+        match step {
+            Step::End => break,
+            Step::Close => {
+                let _ = Box::pin(tokio::time::timeout(WRITE_TIMEOUT, conn.shutdown())).await;
+                break;
+            }
+            Step::Tls => {
+                #[cfg(feature = "tls")]
+                {
+                    let Who::Client(c) = who else { break };
+                    let Some(acceptor) = hub.borrow().tls.clone() else { break };
+                    let hs = Box::pin(tokio::time::timeout(WRITE_TIMEOUT, acceptor.accept(conn)));
+                    conn = match hs.await {
+                        Ok(Ok(s)) => Conn::Tls(Box::new(s)),
+                        _ => {
+                            debug!("client {c}: TLS handshake failed");
+                            break;
+                        }
+                    };
+                    let mut h = hub.borrow_mut();
+                    let Some(slot) = h.clients.get_mut(&c).map(|c| &mut c.slot) else { break };
+                    debug!("client {c}: TLS established");
+                    slot.then = Then::Serve;
+                    h.core.tls_established(c);
+                    h.flush(Some(&who));
+                    continue;
+                }
+                #[cfg(not(feature = "tls"))]
+                break;
+            }
+        }
+    }
+    hub.borrow_mut().gone(&who);
+}
+
+/// `EMFILE` and `ENFILE` (the same numbers on Linux, the BSDs and macOS).
+fn out_of_descriptors(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(23 | 24))
+}
+
+async fn accept_tcp(listener: TcpListener, hub: Shared) {
+    let mut backoff = Duration::from_millis(10);
+    let mut last_report: Option<Instant> = None;
+    // A spare descriptor. Out of descriptors, it is given up for a moment to
+    // accept a waiting connection and close it at once: the client is
+    // refused instead of waiting in the backlog for nothing.
+    let mut spare = std::fs::File::open("/dev/null").ok();
+    loop {
+        match listener.accept().await {
+            Ok((stream, addr)) => {
+                backoff = Duration::from_millis(10);
+                let _ = stream.set_nodelay(true);
+                let text = addr.ip().to_canonical().to_string();
+                hub.borrow_mut().accept(Accepted::Tcp(stream), &text);
+            }
+            Err(e) => {
+                if last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+                    warn!("accept failed: {e}; refusing new connections meanwhile");
+                    last_report = Some(Instant::now());
+                }
+                if out_of_descriptors(&e) && spare.take().is_some() {
+                    // Polled once (a zero timeout polls the accept first): a
+                    // connection that is waiting is accepted and dropped.
+                    let refused = tokio::time::timeout(Duration::ZERO, listener.accept()).await;
+                    let was_waiting = matches!(refused, Ok(Ok(_)));
+                    // Closed before the spare is opened again.
+                    drop(refused);
+                    spare = std::fs::File::open("/dev/null").ok();
+                    if was_waiting && spare.is_some() {
+                        continue;
+                    }
+                }
+                // Other errors, or no spare: back off instead of spinning.
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+async fn accept_unix(listener: UnixListener, hub: Shared) {
+    let mut backoff = Duration::from_millis(10);
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                backoff = Duration::from_millis(10);
+                hub.borrow_mut().accept(Accepted::Unix(stream), "unix");
+            }
+            Err(e) => {
+                debug!("accept failed: {e}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+/// Runs the server until [`Control::Shutdown`] (or until `control` is
+/// closed). Call from inside a tokio runtime; every connection is served
+/// on the calling thread (a [`tokio::task::LocalSet`] inside), so the
+/// returned future is not `Send`.
+pub async fn run(
+    listeners: Listeners,
+    loaded: Loaded,
+    control: mpsc::Receiver<Control>,
+) -> Result<(), SetupError> {
+    let local = tokio::task::LocalSet::new();
+    let r = local.run_until(run_local(listeners, loaded, control)).await;
+    // Dropping the set drops every connection task, closing the sockets.
+    drop(local);
+    r
+}
+
+async fn run_local(
+    listeners: Listeners,
+    loaded: Loaded,
+    mut control: mpsc::Receiver<Control>,
+) -> Result<(), SetupError> {
+    for w in &loaded.warnings {
+        warn!("{w}");
+    }
+    #[cfg(feature = "tls")]
+    let tls = tls_acceptor(&loaded.upsd)?;
+    #[cfg(not(feature = "tls"))]
+    let tls: Option<TlsAcceptor> = None;
+    let mode = if tls.is_some() {
+        TlsMode::Available
+    } else if cfg!(feature = "tls") {
+        TlsMode::NotConfigured
+    } else {
+        TlsMode::Unsupported
+    };
+    let now = Instant::now();
+    let core = Server::new(
+        loaded.options(mode),
+        loaded.ups.ups.clone(),
+        loaded.users.clone(),
+        loaded.descs.clone(),
+        now,
+    );
+    let hub: Shared = Rc::new_cyclic(|me| {
+        RefCell::new(Hub {
+            core,
+            clients: HashMap::new(),
+            drivers: HashMap::new(),
+            connecting: HashMap::new(),
+            generation: 0,
+            statepath: loaded.statepath.clone(),
+            tls,
+            scratch: vec![0u8; READ_BUF].into_boxed_slice(),
+            me: me.clone(),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            poller: new_poller(),
+            stalled: HashMap::new(),
+        })
+    });
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let poll_task = hub
+        .borrow()
+        .poller
+        .clone()
+        .map(|p| tokio::task::spawn_local(poll_task(hub.clone(), p)).abort_handle());
+    let mut accept_tasks = Vec::new();
+    for l in listeners.tcp {
+        let l = TcpListener::from_std(l)
+            .map_err(|e| SetupError::Bind { addr: "listener".into(), source: e })?;
+        accept_tasks.push(tokio::task::spawn_local(accept_tcp(l, hub.clone())).abort_handle());
+    }
+    let mut unix_paths = Vec::new();
+    for (p, l) in listeners.unix {
+        let l = UnixListener::from_std(l)
+            .map_err(|e| SetupError::Bind { addr: p.display().to_string(), source: e })?;
+        unix_paths.push(p);
+        accept_tasks.push(tokio::task::spawn_local(accept_unix(l, hub.clone())).abort_handle());
+    }
+    info!(
+        "upsd ready: {} UPS, driver sockets in {}",
+        loaded.ups.ups.len(),
+        loaded.statepath.display()
+    );
+    {
+        let mut h = hub.borrow_mut();
+        h.core.handle_timeout(Instant::now());
+        h.flush(None);
+    }
+    // `poll_timeout` looks at every session, too costly after every request
+    // with thousands of clients: it is recomputed at most every
+    // DEADLINE_REFRESH, and this loop never sleeps past the next refresh, so
+    // a timer (idle clients, driver pings, staleness) is late by less than
+    // that (NUT's own loop runs every 2 s). No timer is touched per request.
+    loop {
+        let now = Instant::now();
+        let refresh = now + DEADLINE_REFRESH;
+        let deadline = hub.borrow().core.poll_timeout().map_or(refresh, |d| d.min(refresh));
+        tokio::select! {
+            c = control.recv() => match c {
+                Some(Control::Reload(l)) => {
+                    info!("reloading the configuration");
+                    for w in &l.warnings {
+                        warn!("{w}");
+                    }
+                    let mut h = hub.borrow_mut();
+                    let tls_mode = h.core.options().tls;
+                    h.statepath = l.statepath.clone();
+                    h.core.reconfigure(
+                        l.options(tls_mode),
+                        l.ups.ups.clone(),
+                        l.users.clone(),
+                        l.descs.clone(),
+                        Instant::now(),
+                    );
+                    h.flush(None);
+                }
+                Some(Control::Shutdown) | None => break,
+            },
+            _ = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => {
+                let now = Instant::now();
+                let mut h = hub.borrow_mut();
+                if !h.stalled.is_empty() {
+                    h.check_stalled(now);
+                }
+                if h.core.poll_timeout().is_some_and(|t| t <= now) {
+                    h.core.handle_timeout(now);
+                    h.flush(None);
+                }
+            }
+        }
+    }
+    info!("shutting down");
+    for t in accept_tasks {
+        t.abort();
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Some(t) = poll_task {
+        t.abort();
+    }
+    // Closes the polled sockets and breaks the hub's cycle with its tasks.
+    hub.borrow_mut().clients.clear();
+    for p in unix_paths {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(())
 }
 
 #[cfg(feature = "tls")]
@@ -523,412 +1396,6 @@ fn log_notice(n: &Notice) {
     }
 }
 
-struct Hub {
-    core: Server,
-    clients: HashMap<ConnId, Link>,
-    drivers: HashMap<String, (u64, Link)>,
-    connecting: HashMap<String, u64>,
-    generation: u64,
-    statepath: PathBuf,
-    tx: mpsc::Sender<HubMsg>,
-    tls: Option<TlsAcceptor>,
-}
-
-impl Hub {
-    fn spawn_link(&self, stream: BoxStream, source: Source, tls: Option<TlsAcceptor>) -> Link {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let queued = Arc::new(AtomicUsize::new(0));
-        let task =
-            tokio::spawn(link_task(stream, rx, self.tx.clone(), source, queued.clone(), tls));
-        Link { tx, queued, task: Some(task.abort_handle()) }
-    }
-
-    fn accept(&mut self, stream: BoxStream, addr: String) {
-        let now = Instant::now();
-        match self.core.client_connected(&addr, now) {
-            Ok(id) => {
-                debug!("client {id} connected from {addr}");
-                let link = self.spawn_link(stream, Source::Client(id), self.tls.clone());
-                self.clients.insert(id, link);
-            }
-            Err(e) => {
-                // Dropping the stream closes it at once.
-                debug!("refused a client from {addr}: {e}");
-            }
-        }
-    }
-
-    fn send_client(&mut self, conn: ConnId, out: Out) {
-        let Some(link) = self.clients.get(&conn) else { return };
-        let n = match &out {
-            Out::Data(d) | Out::DataThenClose(d) | Out::DataThenTls(d) => d.len(),
-        };
-        if link.queued.load(Ordering::Relaxed) + n > MAX_CLIENT_QUEUE {
-            warn!("client {conn} does not read its replies; dropped");
-            self.clients.remove(&conn);
-            self.core.client_closed(conn);
-            return;
-        }
-        link.queued.fetch_add(n, Ordering::Relaxed);
-        if link.tx.send(out).is_err() {
-            self.clients.remove(&conn);
-            self.core.client_closed(conn);
-        }
-    }
-
-    /// Routes everything the core has to say.
-    fn flush(&mut self) {
-        for _ in 0..64 {
-            let mut pending: Vec<(Dest, Vec<u8>)> = Vec::new();
-            while let Some(t) = self.core.poll_transmit() {
-                pending.push((t.dest, t.data));
-            }
-            let mut events = Vec::new();
-            while let Some(e) = self.core.poll_event() {
-                events.push(e);
-            }
-            if pending.is_empty() && events.is_empty() {
-                return;
-            }
-            let mut take = |conn: ConnId| {
-                let mut data = Vec::new();
-                pending.retain_mut(|(d, bytes)| {
-                    if *d == Dest::Client(conn) {
-                        data.append(bytes);
-                        false
-                    } else {
-                        true
-                    }
-                });
-                data
-            };
-            let mut finals = Vec::new();
-            let mut others = Vec::new();
-            for e in events {
-                match e {
-                    Event::CloseClient(c) => finals.push((c, Out::DataThenClose(take(c)))),
-                    Event::StartTls(c) => finals.push((c, Out::DataThenTls(take(c)))),
-                    e => others.push(e),
-                }
-            }
-            for (dest, data) in pending {
-                match dest {
-                    Dest::Client(c) => self.send_client(c, Out::Data(data)),
-                    Dest::Driver(ups) => self.send_driver(&ups, data),
-                }
-            }
-            for (c, out) in finals {
-                let close = matches!(out, Out::DataThenClose(_));
-                self.send_client(c, out);
-                if close {
-                    // The link task closes the socket after writing; the
-                    // core forgets the session now.
-                    if let Some(link) = self.clients.remove(&c) {
-                        link.detach();
-                    }
-                    self.core.client_closed(c);
-                }
-            }
-            for e in others {
-                self.event(e);
-            }
-        }
-    }
-
-    fn send_driver(&mut self, ups: &str, data: Vec<u8>) {
-        let now = Instant::now();
-        let Some((_, link)) = self.drivers.get(ups) else { return };
-        let n = data.len();
-        if link.queued.load(Ordering::Relaxed) + n > MAX_DRIVER_QUEUE
-            || link.tx.send(Out::Data(data)).is_err()
-        {
-            warn!("driver of UPS [{ups}] does not read; link dropped");
-            self.drivers.remove(ups);
-            self.core.driver_closed(ups, now);
-            return;
-        }
-        link.queued.fetch_add(n, Ordering::Relaxed);
-    }
-
-    fn event(&mut self, e: Event) {
-        match e {
-            Event::ConnectDriver { ups, socket } => {
-                self.generation += 1;
-                let generation = self.generation;
-                self.connecting.insert(ups.clone(), generation);
-                let path = self.statepath.join(&socket);
-                let tx = self.tx.clone();
-                tokio::spawn(async move {
-                    let r =
-                        tokio::time::timeout(Duration::from_secs(2), UnixStream::connect(&path))
-                            .await;
-                    let msg = match r {
-                        Ok(Ok(s)) => HubMsg::DriverUp(ups, generation, s),
-                        Ok(Err(e)) => HubMsg::DriverFailed(
-                            ups,
-                            generation,
-                            format!("{}: {e}", path.display()),
-                        ),
-                        Err(_) => HubMsg::DriverFailed(
-                            ups,
-                            generation,
-                            format!("{}: timed out", path.display()),
-                        ),
-                    };
-                    let _ = tx.send(msg).await;
-                });
-            }
-            Event::DisconnectDriver { ups } => {
-                self.connecting.remove(&ups);
-                self.drivers.remove(&ups);
-            }
-            Event::Notice(n) => log_notice(&n),
-            _ => {}
-        }
-    }
-
-    fn handle(&mut self, msg: HubMsg) {
-        let now = Instant::now();
-        match msg {
-            HubMsg::Accepted(stream, addr) => self.accept(stream, addr),
-            HubMsg::Bytes(Source::Client(c), b) => self.core.handle_client_bytes(c, &b, now),
-            HubMsg::Bytes(Source::Driver(ups, g), b) => {
-                if self.drivers.get(&ups).is_some_and(|(gen_, _)| *gen_ == g) {
-                    self.core.handle_driver_bytes(&ups, &b, now);
-                }
-            }
-            HubMsg::Gone(Source::Client(c)) => {
-                self.clients.remove(&c);
-                self.core.client_closed(c);
-            }
-            HubMsg::Gone(Source::Driver(ups, g)) => {
-                if self.drivers.get(&ups).is_some_and(|(gen_, _)| *gen_ == g) {
-                    self.drivers.remove(&ups);
-                    self.core.driver_closed(&ups, now);
-                }
-            }
-            HubMsg::TlsDone(c, ok) => {
-                if ok {
-                    debug!("client {c}: TLS established");
-                    self.core.tls_established(c);
-                } else {
-                    debug!("client {c}: TLS handshake failed");
-                    self.clients.remove(&c);
-                    self.core.client_closed(c);
-                }
-            }
-            HubMsg::DriverUp(ups, g, stream) => {
-                // Only the latest attempt for a UPS still wanted counts.
-                if self.connecting.get(&ups) == Some(&g) {
-                    self.connecting.remove(&ups);
-                    if self.core.driver_connected(&ups, now) {
-                        let source = Source::Driver(ups.clone(), g);
-                        let link = self.spawn_link(Box::new(stream), source, None);
-                        self.drivers.insert(ups, (g, link));
-                    }
-                }
-            }
-            HubMsg::DriverFailed(ups, g, reason) => {
-                if self.connecting.get(&ups) == Some(&g) {
-                    self.connecting.remove(&ups);
-                    self.core.driver_connect_failed(&ups, &reason, now)
-                }
-            }
-        }
-        self.flush();
-    }
-}
-
-/// `EMFILE` and `ENFILE` (the same numbers on Linux, the BSDs and macOS).
-fn out_of_descriptors(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(23 | 24))
-}
-
-async fn accept_tcp(listener: TcpListener, tx: mpsc::Sender<HubMsg>) {
-    let mut backoff = Duration::from_millis(10);
-    let mut last_report: Option<Instant> = None;
-    // A spare descriptor. Out of descriptors, it is given up for a moment to
-    // accept a waiting connection and close it at once: the client is
-    // refused instead of waiting in the backlog for nothing.
-    let mut spare = std::fs::File::open("/dev/null").ok();
-    loop {
-        match listener.accept().await {
-            Ok((stream, addr)) => {
-                backoff = Duration::from_millis(10);
-                let _ = stream.set_nodelay(true);
-                let text = addr.ip().to_canonical().to_string();
-                if tx.send(HubMsg::Accepted(Box::new(stream), text)).await.is_err() {
-                    return;
-                }
-            }
-            Err(e) => {
-                if last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
-                    warn!("accept failed: {e}; refusing new connections meanwhile");
-                    last_report = Some(Instant::now());
-                }
-                if out_of_descriptors(&e) && spare.take().is_some() {
-                    // Polled once (a zero timeout polls the accept first): a
-                    // connection that is waiting is accepted and dropped.
-                    let refused = tokio::time::timeout(Duration::ZERO, listener.accept()).await;
-                    let was_waiting = matches!(refused, Ok(Ok(_)));
-                    // Closed before the spare is opened again.
-                    drop(refused);
-                    spare = std::fs::File::open("/dev/null").ok();
-                    if was_waiting && spare.is_some() {
-                        continue;
-                    }
-                }
-                // Other errors, or no spare: back off instead of spinning.
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(1));
-            }
-        }
-    }
-}
-
-async fn accept_unix(listener: UnixListener, tx: mpsc::Sender<HubMsg>) {
-    let mut backoff = Duration::from_millis(10);
-    loop {
-        match listener.accept().await {
-            Ok((stream, _)) => {
-                backoff = Duration::from_millis(10);
-                if tx.send(HubMsg::Accepted(Box::new(stream), "unix".into())).await.is_err() {
-                    return;
-                }
-            }
-            Err(e) => {
-                debug!("accept failed: {e}");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(1));
-            }
-        }
-    }
-}
-
-/// Runs the server until [`Control::Shutdown`] (or until `control` is
-/// closed). Call from inside a tokio runtime.
-pub async fn run(
-    listeners: Listeners,
-    loaded: Loaded,
-    mut control: mpsc::Receiver<Control>,
-) -> Result<(), SetupError> {
-    for w in &loaded.warnings {
-        warn!("{w}");
-    }
-    #[cfg(feature = "tls")]
-    let tls = tls_acceptor(&loaded.upsd)?;
-    #[cfg(not(feature = "tls"))]
-    let tls: Option<TlsAcceptor> = None;
-    let mode = if tls.is_some() {
-        TlsMode::Available
-    } else if cfg!(feature = "tls") {
-        TlsMode::NotConfigured
-    } else {
-        TlsMode::Unsupported
-    };
-    let now = Instant::now();
-    let core = Server::new(
-        loaded.options(mode),
-        loaded.ups.ups.clone(),
-        loaded.users.clone(),
-        loaded.descs.clone(),
-        now,
-    );
-    let (tx, mut rx) = mpsc::channel::<HubMsg>(1024);
-    let mut accept_tasks = Vec::new();
-    for l in listeners.tcp {
-        let l = TcpListener::from_std(l)
-            .map_err(|e| SetupError::Bind { addr: "listener".into(), source: e })?;
-        accept_tasks.push(tokio::spawn(accept_tcp(l, tx.clone())).abort_handle());
-    }
-    let mut unix_paths = Vec::new();
-    for (p, l) in listeners.unix {
-        let l = UnixListener::from_std(l)
-            .map_err(|e| SetupError::Bind { addr: p.display().to_string(), source: e })?;
-        unix_paths.push(p);
-        accept_tasks.push(tokio::spawn(accept_unix(l, tx.clone())).abort_handle());
-    }
-    let mut hub = Hub {
-        core,
-        clients: HashMap::new(),
-        drivers: HashMap::new(),
-        connecting: HashMap::new(),
-        generation: 0,
-        statepath: loaded.statepath.clone(),
-        tx,
-        tls,
-    };
-    info!(
-        "upsd ready: {} UPS, driver sockets in {}",
-        loaded.ups.ups.len(),
-        hub.statepath.display()
-    );
-    hub.core.handle_timeout(Instant::now());
-    hub.flush();
-    // `poll_timeout` looks at every session, too costly after every message
-    // with thousands of clients: it is recomputed at most every
-    // DEADLINE_REFRESH, and the hub never sleeps past the next refresh, so
-    // a timer is late by less than that (NUT's own loop runs every 2 s).
-    let mut cached: Option<(Instant, tokio::time::Instant)> = None;
-    loop {
-        let now = Instant::now();
-        let deadline = match cached {
-            Some((at, d)) if now < at + DEADLINE_REFRESH => d,
-            _ => {
-                let refresh = tokio::time::Instant::from_std(now + DEADLINE_REFRESH);
-                let d = hub
-                    .core
-                    .poll_timeout()
-                    .map(tokio::time::Instant::from_std)
-                    .map_or(refresh, |d| d.min(refresh));
-                cached = Some((now, d));
-                d
-            }
-        };
-        tokio::select! {
-            msg = rx.recv() => match msg {
-                Some(m) => hub.handle(m),
-                None => break,
-            },
-            c = control.recv() => match c {
-                Some(Control::Reload(l)) => {
-                    info!("reloading the configuration");
-                    for w in &l.warnings {
-                        warn!("{w}");
-                    }
-                    let tls_mode = hub.core.options().tls;
-                    hub.statepath = l.statepath.clone();
-                    hub.core.reconfigure(
-                        l.options(tls_mode),
-                        l.ups.ups.clone(),
-                        l.users.clone(),
-                        l.descs.clone(),
-                        Instant::now(),
-                    );
-                    hub.flush();
-                }
-                Some(Control::Shutdown) | None => break,
-            },
-            _ = tokio::time::sleep_until(deadline) => {
-                cached = None;
-                let now = Instant::now();
-                if hub.core.poll_timeout().is_some_and(|t| t <= now) {
-                    hub.core.handle_timeout(now);
-                    hub.flush();
-                }
-            }
-        }
-    }
-    info!("shutting down");
-    for t in accept_tasks {
-        t.abort();
-    }
-    for p in unix_paths {
-        let _ = std::fs::remove_file(p);
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -943,5 +1410,13 @@ mod tests {
         assert_eq!(l.local_addrs().len(), 1);
         let l = bind(&conf, Family::V6);
         assert!(matches!(l, Err(SetupError::NoListener)));
+    }
+
+    #[test]
+    fn ipv6_listeners_are_v6_only() {
+        let l = bind_one("[::1]:0".parse().unwrap()).unwrap();
+        assert!(socket2::SockRef::from(&l).only_v6().unwrap());
+        let l = bind_one("127.0.0.1:0".parse().unwrap()).unwrap();
+        assert!(l.local_addr().unwrap().is_ipv4());
     }
 }

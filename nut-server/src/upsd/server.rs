@@ -371,18 +371,43 @@ enum Tls {
     Active,
 }
 
-struct Session {
-    addr: String,
-    framer: LineFramer,
+/// What a session has said about who it is; boxed, so that the many
+/// sessions that never log in stay small.
+#[derive(Default)]
+struct Auth {
     username: Option<String>,
     password: Option<Secret<String>>,
     login: Option<String>,
+}
+
+struct Session {
+    addr: Box<str>,
+    framer: LineFramer,
+    auth: Option<Box<Auth>>,
     tracking: bool,
     tls: Tls,
     last_cmd: Instant,
     logout_pending: bool,
     closing: bool,
     out: Vec<u8>,
+}
+
+impl Session {
+    fn username(&self) -> Option<&str> {
+        self.auth.as_ref()?.username.as_deref()
+    }
+
+    fn password(&self) -> Option<&Secret<String>> {
+        self.auth.as_ref()?.password.as_ref()
+    }
+
+    fn login(&self) -> Option<&str> {
+        self.auth.as_ref()?.login.as_deref()
+    }
+
+    fn auth_mut(&mut self) -> &mut Auth {
+        self.auth.get_or_insert_with(Box::default)
+    }
 }
 
 /// The `upsd` core. See the [module docs](super).
@@ -406,6 +431,12 @@ enum QKind {
 
 fn err(code: ErrCode<'static>) -> Reply<'static> {
     Reply::err(code)
+}
+
+/// `server.info`, `server.version` and the other `server.` names (any
+/// case), which upsd answers itself.
+fn is_server_var(var: &str) -> bool {
+    var.as_bytes().get(..7).is_some_and(|p| p.eq_ignore_ascii_case(b"server."))
 }
 
 impl Server {
@@ -482,7 +513,7 @@ impl Server {
             let kicked: Vec<ConnId> = self
                 .sessions
                 .iter()
-                .filter(|(_, s)| s.login.as_deref() == Some(u.name()))
+                .filter(|(_, s)| s.login() == Some(u.name()))
                 .map(|(c, _)| *c)
                 .collect();
             for c in kicked {
@@ -535,11 +566,9 @@ impl Server {
         self.sessions.insert(
             id,
             Session {
-                addr: addr.to_string(),
+                addr: addr.into(),
                 framer: LineFramer::new(MAX_LINE),
-                username: None,
-                password: None,
-                login: None,
+                auth: None,
                 tracking: false,
                 tls: Tls::Plain,
                 last_cmd: now,
@@ -581,39 +610,48 @@ impl Server {
     /// Bytes received from a client. Replies are queued for
     /// [`Server::poll_transmit`], one buffer per call.
     pub fn handle_client_bytes(&mut self, conn: ConnId, mut bytes: &[u8], now: Instant) {
-        let mut out = Vec::new();
+        // Room for a usual reply line, so that encoding it does not regrow.
+        let mut out = Vec::with_capacity(128);
         let mut logout = false;
         loop {
             let Some(s) = self.sessions.get_mut(&conn) else { return };
             if s.closing || s.tls == Tls::Pending || bytes.is_empty() {
                 break;
             }
-            let (used, frame) = s.framer.decode(bytes);
+            // The framer is taken out while a line it holds is run (no
+            // copy of the line), and put back below.
+            let mut framer = std::mem::take(&mut s.framer);
+            let (used, frame) = framer.decode(bytes);
+            bytes = &bytes[used..];
             let line = match frame {
                 None => None,
-                Some(Ok(line)) => Some(Ok(line.to_vec())),
-                Some(Err(e)) => Some(Err(e)),
-            };
-            bytes = &bytes[used..];
-            match line {
-                None => {}
                 Some(Ok(line)) => {
                     s.last_cmd = now;
                     s.logout_pending = false;
                     logout = false;
-                    if self.execute(conn, &line, now, &mut out) {
+                    if self.execute(conn, line, now, &mut out) {
                         logout = true;
                     }
+                    None
                 }
-                Some(Err(FrameError::LineTooLong { max })) => {
-                    s.last_cmd = now;
+                Some(Err(e)) => Some(e),
+            };
+            if let Some(s) = self.sessions.get_mut(&conn) {
+                s.framer = framer;
+            }
+            match line {
+                None => {}
+                Some(FrameError::LineTooLong { max }) => {
+                    if let Some(s) = self.sessions.get_mut(&conn) {
+                        s.last_cmd = now;
+                    }
                     self.events.push_back(Event::Notice(Notice::BadClientLine {
                         conn,
                         reason: format!("line longer than {max} bytes"),
                     }));
                     err(ErrCode::InvalidArgument).encode(&mut out);
                 }
-                Some(Err(e)) => {
+                Some(e) => {
                     self.events.push_back(Event::Notice(Notice::BadClientLine {
                         conn,
                         reason: e.to_string(),
@@ -622,7 +660,7 @@ impl Server {
             }
         }
         if !out.is_empty() {
-            self.queue_client(conn, &out);
+            self.queue_client_owned(conn, out);
         }
         if logout {
             if let Some(s) = self.sessions.get_mut(&conn) {
@@ -641,6 +679,18 @@ impl Server {
         }
     }
 
+    /// [`Server::queue_client`], without a copy when nothing is queued yet.
+    fn queue_client_owned(&mut self, conn: ConnId, data: Vec<u8>) {
+        if let Some(s) = self.sessions.get_mut(&conn) {
+            if s.out.is_empty() {
+                self.dirty.push_back(Dest::Client(conn));
+                s.out = data;
+            } else {
+                s.out.extend_from_slice(&data);
+            }
+        }
+    }
+
     fn queue_driver(&mut self, i: usize, msg: &ServerMessage<'_>) {
         let u = &mut self.ups[i];
         if u.out.is_empty() {
@@ -652,7 +702,7 @@ impl Server {
     /// The user named by the session's USERNAME, if PASSWORD matches.
     fn authenticated(&self, conn: ConnId) -> Option<&User> {
         let s = self.sessions.get(&conn)?;
-        let (Some(name), Some(pw)) = (&s.username, &s.password) else { return None };
+        let (Some(name), Some(pw)) = (s.username(), s.password()) else { return None };
         self.users.authenticate(name, pw.expose())
     }
 
@@ -673,7 +723,7 @@ impl Server {
     fn who(&self, conn: ConnId) -> (String, String) {
         self.sessions
             .get(&conn)
-            .map(|s| (s.username.clone().unwrap_or_default(), s.addr.clone()))
+            .map(|s| (s.username().unwrap_or_default().to_string(), s.addr.to_string()))
             .unwrap_or_default()
     }
 
@@ -757,10 +807,10 @@ impl Server {
             return None;
         }
         let s = self.sessions.get(&conn)?;
-        if s.username.is_none() {
+        if s.username().is_none() {
             return Some(err(ErrCode::UsernameRequired));
         }
-        if s.password.is_none() {
+        if s.password().is_none() {
             return Some(err(ErrCode::PasswordRequired));
         }
         if reads && self.authenticated(conn).is_none() {
@@ -789,24 +839,24 @@ impl Server {
             ),
             Command::Username(name) => {
                 let s = self.sessions.get_mut(&conn)?;
-                if s.username.is_some() {
+                if s.username().is_some() {
                     err(ErrCode::AlreadySetUsername)
                 } else {
-                    s.username = Some(name.into_owned());
+                    s.auth_mut().username = Some(name.into_owned());
                     Reply::Ok
                 }
             }
             Command::Password(pw) => {
                 let s = self.sessions.get_mut(&conn)?;
-                if s.password.is_some() {
+                if s.password().is_some() {
                     err(ErrCode::AlreadySetPassword)
                 } else {
-                    s.password = Some(Secret::new(pw.into_inner().into_owned()));
+                    s.auth_mut().password = Some(Secret::new(pw.into_inner().into_owned()));
                     Reply::Ok
                 }
             }
             Command::Login { ups } | Command::Attach { ups } => {
-                if self.sessions.get(&conn)?.login.is_some() {
+                if self.sessions.get(&conn)?.login().is_some() {
                     return Some(err(ErrCode::AlreadyLoggedIn));
                 }
                 let Some(i) = self.find(&ups) else { return Some(err(ErrCode::UnknownUps)) };
@@ -815,7 +865,7 @@ impl Server {
                 }
                 let name = self.ups[i].entry.name.clone();
                 let (user, addr) = self.who(conn);
-                self.sessions.get_mut(&conn)?.login = Some(name.clone());
+                self.sessions.get_mut(&conn)?.auth_mut().login = Some(name.clone());
                 self.events.push_back(Event::Notice(Notice::Login { user, addr, ups: name }));
                 Reply::Ok
             }
@@ -838,6 +888,10 @@ impl Server {
                 let ups = self.ups[i].entry.name.clone();
                 self.events.push_back(Event::Notice(Notice::FsdSet { user, addr, ups }));
                 Reply::OkFsdSet
+            }
+            Command::Get(GetQuery::Var { ups, var }) if !is_server_var(&var) => {
+                self.get_var_into(&ups, &var, out);
+                return None;
             }
             Command::Get(q) => return self.get(conn, q),
             Command::List(q) => {
@@ -888,7 +942,7 @@ impl Server {
                 let count = self
                     .sessions
                     .values()
-                    .filter(|s| s.login.as_deref() == Some(name.as_str()))
+                    .filter(|s| s.login() == Some(name.as_str()))
                     .count()
                     .try_into()
                     .unwrap_or(u32::MAX);
@@ -904,7 +958,7 @@ impl Server {
                 Reply::UpsDesc { ups: o(ups), desc: Cow::Owned(desc) }
             }
             GetQuery::Var { ups, var } => {
-                if var.len() >= 7 && var[..7].eq_ignore_ascii_case("server.") {
+                if is_server_var(&var) {
                     let (name, value) = if var.eq_ignore_ascii_case("server.info") {
                         ("server.info", self.server_info())
                     } else if var.eq_ignore_ascii_case("server.version") {
@@ -973,6 +1027,25 @@ impl Server {
         })
     }
 
+    /// `GET VAR` of a UPS variable (not `server.*`), encoded straight into
+    /// `out` from the borrowed names and value: no copy, no allocation.
+    fn get_var_into(&self, ups: &str, var: &str, out: &mut Vec<u8>) {
+        let Some(i) = self.find(ups) else { return err(ErrCode::UnknownUps).encode(out) };
+        if let Some(e) = self.unavailable(i) {
+            return e.encode(out);
+        }
+        let u = &self.ups[i];
+        let Some(v) = u.state.value(var) else {
+            return err(ErrCode::VarNotSupported).encode(out);
+        };
+        let value = if u.fsd && var.eq_ignore_ascii_case("ups.status") {
+            Cow::Owned(format!("FSD {v}"))
+        } else {
+            Cow::Borrowed(v)
+        };
+        Reply::Var { ups: Cow::Borrowed(ups), var: Cow::Borrowed(var), value }.encode(out);
+    }
+
     fn list(&self, q: Query<'_>, out: &mut Vec<u8>) {
         let ups_word = q.ups().map(str::to_string).unwrap_or_default();
         let idx = match &q {
@@ -1038,7 +1111,7 @@ impl Server {
             Query::Client { .. } => {
                 let name = self.ups[idx.unwrap_or_default()].name();
                 for s in self.sessions.values() {
-                    if s.login.as_deref() == Some(name) {
+                    if s.login() == Some(name) {
                         Reply::Client { ups: Cow::Borrowed(name), addr: Cow::Borrowed(&s.addr) }
                             .encode(out);
                     }
@@ -1376,7 +1449,7 @@ impl Server {
             .filter(|(_, s)| {
                 !s.closing && now.saturating_duration_since(s.last_cmd) >= self.options.idle_timeout
             })
-            .map(|(c, s)| (*c, s.addr.clone()))
+            .map(|(c, s)| (*c, s.addr.to_string()))
             .collect();
         for (conn, addr) in idle {
             self.events.push_back(Event::Notice(Notice::IdleTimeout { conn, addr }));

@@ -19,6 +19,19 @@ pub const OTHER_DEV: &str = "ups.status: OB DISCHRG\nbattery.charge: 50\n";
 pub const USERS: &str = "[admin]\n  password = adminpass\n  actions = SET FSD\n  instcmds = ALL\n\
     [monprimary]\n  password = primarypass\n  upsmon primary\n";
 
+/// How [`World::launch`] starts the server.
+pub struct Launch<'a> {
+    /// upsd.conf, given the world's free port.
+    pub upsd_conf: &'a dyn Fn(u16) -> String,
+    /// Every argument of the server.
+    pub args: &'a [&'a str],
+    /// Adds `-r <the world's directory>` and gives the server's NUT_* paths
+    /// as seen from inside that chroot (`/etc`, `/state`).
+    pub chrooted: bool,
+    /// Wait until both UPSes are served on `127.0.0.1:port`.
+    pub wait: bool,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Which {
     Ours,
@@ -58,6 +71,22 @@ impl World {
     }
 
     pub fn start_with(which: Which, upsd_conf_extra: &str, flags: &[&str]) -> World {
+        let mut args = flags.to_vec();
+        args.extend(["-u", "root"]);
+        Self::launch(
+            which,
+            &Launch {
+                upsd_conf: &|port| format!("LISTEN 127.0.0.1 {port}\n{upsd_conf_extra}"),
+                args: &args,
+                chrooted: false,
+                wait: true,
+            },
+        )
+    }
+
+    /// Writes the configuration, starts the drivers and the server as
+    /// `how` says.
+    pub fn launch(which: Which, how: &Launch<'_>) -> World {
         let dir = temp_dir();
         let etc = dir.path().join("etc");
         let state = dir.path().join("state");
@@ -69,7 +98,7 @@ impl World {
         w("dummy.dev", DUMMY_DEV);
         w("other.dev", OTHER_DEV);
         w("upsd.users", USERS);
-        w("upsd.conf", &format!("LISTEN 127.0.0.1 {port}\n{upsd_conf_extra}"));
+        w("upsd.conf", &(how.upsd_conf)(port));
         let mut drivers = Vec::new();
         for ups in ["dummy", "other"] {
             let mut cmd = Command::new(peer("dummy-ups"));
@@ -88,14 +117,23 @@ impl World {
             Which::Real => peer("upsd"),
         };
         let mut cmd = Command::new(bin);
-        cmd.args(flags)
-            .args(["-u", "root"])
-            .env("NUT_CONFPATH", &etc)
-            .env("NUT_STATEPATH", &state)
-            .env("NUT_ALTPIDPATH", &state);
+        cmd.args(how.args);
+        if how.chrooted {
+            cmd.arg("-r").arg(dir.path());
+            // The same directories, as seen from inside a chroot at `dir`.
+            cmd.env("NUT_CONFPATH", "/etc")
+                .env("NUT_STATEPATH", "/state")
+                .env("NUT_ALTPIDPATH", "/state");
+        } else {
+            cmd.env("NUT_CONFPATH", &etc)
+                .env("NUT_STATEPATH", &state)
+                .env("NUT_ALTPIDPATH", &state);
+        }
         let server = Proc::spawn(&format!("upsd-{which:?}"), cmd, dir.path());
         let world = World { which, dir, port, server, drivers };
-        world.wait_ready();
+        if how.wait {
+            world.wait_ready();
+        }
         world
     }
 
