@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PEERS=(nut-server nut-client python3-nut socat)
+PEERS=(nut-server nut-client python3-nut socat libnss3-tools openssl)
 
 missing_peers() {
 	local p

@@ -9,8 +9,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod client;
+pub mod monitor;
 pub mod server;
+pub mod upslog;
+pub mod upssched;
 mod structured;
 
 use nut_proto::config::{self, ConfigErrorKind};

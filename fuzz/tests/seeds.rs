@@ -81,3 +81,28 @@ fn dummy_files() {
 fn client_session() {
     run_seeds("client_session", nut_fuzz::client::client_session);
 }
+
+#[test]
+fn upsmon_conf() {
+    run_seeds("upsmon_conf", nut_fuzz::monitor::upsmon_conf);
+}
+
+#[test]
+fn upssched_conf() {
+    run_seeds("upssched_conf", nut_fuzz::upssched::upssched_conf);
+}
+
+#[test]
+fn upssched_daemon() {
+    run_seeds("upssched_daemon", nut_fuzz::upssched::upssched_daemon);
+}
+
+#[test]
+fn upslog_format() {
+    run_seeds("upslog_format", nut_fuzz::upslog::upslog_format);
+}
+
+#[test]
+fn check_report() {
+    run_seeds("check_report", nut_fuzz::check::check_report);
+}

@@ -78,9 +78,51 @@ pub enum TransportError {
     /// (requests may be half answered); reconnect.
     #[error("connection unusable after an earlier failure")]
     Broken,
-    /// TLS could not be set up (and plaintext fallback was not allowed).
+    /// TLS could not be set up, or failed later (never followed by a
+    /// silent fallback to plaintext).
     #[error("tls: {0}")]
-    Tls(String),
+    Tls(#[from] TlsError),
+}
+
+/// Why STARTTLS or the TLS session failed. Produced by the I/O adapters
+/// (feature `tls`); causes from rustls are kept as text so that this type
+/// does not tie the API to one rustls version.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// The server answered `STARTTLS` with an `ERR` (`FEATURE-NOT-CONFIGURED`:
+    /// no certificate configured; `FEATURE-NOT-SUPPORTED`: built without
+    /// TLS; `UNKNOWN-COMMAND`: older than STARTTLS) and TLS was required.
+    #[error("server does not support STARTTLS (ERR {0})")]
+    NotSupported(ErrCode<'static>),
+    /// The server's certificate does not chain to a trusted CA, is expired,
+    /// not yet valid, revoked or otherwise unacceptable.
+    #[error("server certificate not trusted: {0}")]
+    Untrusted(String),
+    /// The server's certificate is valid but not for the expected name.
+    #[error("server certificate is not valid for {name:?}: {detail}")]
+    NameMismatch {
+        /// The name that was checked (CERTHOST, else the host connected to).
+        name: String,
+        /// What the certificate is valid for, as rustls reports it.
+        detail: String,
+    },
+    /// The server rejected our client certificate, or required one and
+    /// none was configured.
+    #[error("client certificate rejected by the server: {0}")]
+    ClientCertRejected(String),
+    /// The handshake failed for another reason (no common protocol version
+    /// or cipher, a peer that does not speak TLS, a fatal alert).
+    #[error("handshake failed: {0}")]
+    Handshake(String),
+    /// Bytes arrived between `OK STARTTLS` and the handshake: they would
+    /// be read as if they were protected, so the connection is dropped.
+    #[error("unexpected plaintext after OK STARTTLS")]
+    PlaintextAfterStartTls,
+    /// The TLS options cannot be used: unreadable or empty CA, certificate
+    /// or key file, no system roots, an invalid server name.
+    #[error("bad tls configuration: {0}")]
+    Config(String),
 }
 
 /// The caller asked for something that cannot be sent.
@@ -131,6 +173,12 @@ impl ClientError {
     /// Whether the connection should be dropped and opened again.
     pub fn is_fatal(&self) -> bool {
         matches!(self, ClientError::Transport(_))
+    }
+}
+
+impl From<TlsError> for ClientError {
+    fn from(e: TlsError) -> Self {
+        ClientError::Transport(TransportError::Tls(e))
     }
 }
 

@@ -434,6 +434,34 @@ pub fn instcmd(ups: &str, cmd: &str, param: Option<&str>) -> Single<Option<Strin
     Single::new(Command::InstCmd { ups: c(ups), cmd: c(cmd), param: param.map(c) }, ok_tracking)
 }
 
+/// What the server said to `STARTTLS`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StartTls {
+    /// `OK STARTTLS`: the client must start the TLS handshake now; nothing
+    /// else may be read or sent in plaintext.
+    Accepted,
+    /// `ERR <code>`: the server will not do TLS on this connection
+    /// (`FEATURE-NOT-CONFIGURED`, `FEATURE-NOT-SUPPORTED`,
+    /// `ALREADY-SSL-MODE`, or `UNKNOWN-COMMAND` from a very old server).
+    Refused(ErrCode<'static>),
+}
+
+/// `STARTTLS`: asks the server to switch this connection to TLS. An `ERR`
+/// answer is data ([`StartTls::Refused`]); whether to go on in plaintext
+/// is the caller's choice (see `tls::TlsMode`, feature `tls`).
+pub fn starttls() -> Single<StartTls> {
+    Single::new(Command::StartTls, |a| match a? {
+        Response::Line(Reply::OkStartTls) => Ok(StartTls::Accepted),
+        Response::Err(e) => Ok(StartTls::Refused(e.code)),
+        Response::Line(r) => Err(unexpected("OK STARTTLS", &r)),
+        Response::List(_) => Err(ClientError::Protocol(ProtocolError::Unexpected {
+            expected: "OK STARTTLS",
+            got: "a list".into(),
+        })),
+    })
+}
+
 /// Many single-answer operations sent at once; the first error wins.
 pub struct Pipeline<T> {
     parts: Vec<Single<T>>,

@@ -3,6 +3,7 @@
 
 use nut_client::io::ConnectOptions;
 use nut_client::io::blocking::Client;
+use nut_client::tls::TlsOptions;
 use nut_client::{ClientError, HostPort, TransportError, UpsTarget};
 use std::io::{self, BufRead, Write};
 
@@ -125,7 +126,7 @@ pub(crate) fn describe(e: &ClientError) -> String {
             TransportError::Read(e) => format!("Read error: {}", strerror(e)),
             TransportError::Write(e) => format!("Write error: {}", strerror(e)),
             TransportError::Timeout => "Read error: Connection timed out".into(),
-            TransportError::Tls(m) => format!("SSL error: {m}"),
+            TransportError::Tls(t) => format!("SSL error: {t}"),
             _ => "Server disconnected".into(),
         },
         ClientError::Protocol(_) | ClientError::TrackingTimeout { .. } => "Protocol error".into(),
@@ -138,15 +139,32 @@ pub(crate) fn is_unknown_command(e: &ClientError) -> bool {
     matches!(e, ClientError::Server(nut_proto::ErrCode::UnknownCommand))
 }
 
-/// Connects as NUT's tools do (5 s per read, no STARTTLS).
-pub(crate) fn connect(server: &HostPort) -> Result<Client, ClientError> {
-    Client::connect(server, ConnectOptions::default())
+/// Whether a tool asks for TLS, as its `upscli_connect` flags in NUT 2.8.0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tls {
+    /// No `STARTTLS` (flags 0: `upscmd`, `upsrw`).
+    Off,
+    /// `UPSCLI_CONN_TRYSSL` without `CERTVERIFY` (`upsc`): `STARTTLS`,
+    /// plaintext if the server answers `ERR`, TLS with no certificate
+    /// check if it answers `OK STARTTLS`.
+    TryUnverified,
+}
+
+/// Connects as NUT's tools do (5 s per read).
+pub(crate) fn connect(server: &HostPort, tls: Tls) -> Result<Client, ClientError> {
+    let opts = match tls {
+        Tls::Off => ConnectOptions::default(),
+        Tls::TryUnverified => {
+            ConnectOptions::default().with_tls(TlsOptions::opportunistic().verify(false))
+        }
+    };
+    Client::connect(server, opts)
 }
 
 /// Ends the session with LOGOUT, as NUT's client library does on exit.
 /// Parses the `ups[@host[:port]]` argument and connects to its server,
 /// printing NUT's messages on failure. `Ok(None)` (after `usage`) when the
-/// argument is missing.
+/// argument is missing. No STARTTLS, as NUT 2.8.0's `upscmd` and `upsrw`.
 pub(crate) fn open_target(
     io: &mut Io<'_>,
     arg: Option<&String>,
@@ -162,7 +180,8 @@ pub(crate) fn open_target(
             "Error: invalid UPS definition.  Required format: upsname[@hostname[:port]]",
         ));
     };
-    let c = connect(&target.server).map_err(|e| fatal(io, &format!("Error: {}", describe(&e))))?;
+    let c = connect(&target.server, Tls::Off)
+        .map_err(|e| fatal(io, &format!("Error: {}", describe(&e))))?;
     Ok(Some((target, c)))
 }
 

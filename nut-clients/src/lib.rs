@@ -4,7 +4,11 @@
 mod common;
 pub mod upsc;
 pub mod upscmd;
+pub mod upslog;
+pub mod upsmon;
+pub mod upsmon_os;
 pub mod upsrw;
+pub mod upssched;
 
 pub use common::Io;
 

@@ -197,7 +197,7 @@ fn main(argv: &[String], io: &mut Io<'_>) -> Res {
             }
         }
     };
-    let mut client = match common::connect(&server) {
+    let mut client = match common::connect(&server, common::Tls::TryUnverified) {
         Ok(c) => c,
         Err(e) => return Err(t.fail(&describe(&e))),
     };

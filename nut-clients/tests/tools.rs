@@ -164,3 +164,179 @@ fn upsc_json() {
     let e = j(&["-j", "dummy@{dead}"]);
     assert_eq!(e.1, "{\"error\": \"Connection failure: Connection refused\"}\n");
 }
+
+/// A stand-in driver on the socket `upsd` connects to, answering `DUMPALL`
+/// with writable variables that have ENUM and RANGE values (Debian's
+/// `dummy-ups` 2.8.0 cannot declare them: its data files only set values).
+mod enum_driver {
+    use nut_testkit::{Proc, TempDir, free_port, peer, temp_dir, wait_until, workspace_bin};
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    use std::os::unix::net::{UnixListener, UnixStream};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    /// The dump, as a driver writes it (values encoded).
+    pub(crate) const DUMP: &str = "SETINFO ups.status \"OL\"\n\
+        SETINFO battery.charge \"100\"\n\
+        SETINFO input.transfer.low \"170\"\n\
+        ADDRANGE input.transfer.low 160 180\n\
+        ADDRANGE input.transfer.low 185 195\n\
+        SETFLAGS input.transfer.low RW NUMBER\n\
+        SETINFO input.transfer.high \"300\"\n\
+        ADDRANGE input.transfer.high 250 270\n\
+        SETFLAGS input.transfer.high RW\n\
+        SETINFO input.sensitivity \"high\"\n\
+        ADDRANGE input.sensitivity -5 5\n\
+        SETAUX input.sensitivity 8\n\
+        SETFLAGS input.sensitivity RW STRING\n\
+        SETINFO ups.beeper.status \"enabled\"\n\
+        ADDENUM ups.beeper.status \"enabled\"\n\
+        ADDENUM ups.beeper.status \"disabled\"\n\
+        ADDENUM ups.beeper.status \"muted\"\n\
+        SETAUX ups.beeper.status 12\n\
+        SETFLAGS ups.beeper.status RW STRING\n\
+        SETINFO output.voltage.nominal \"230\"\n\
+        ADDENUM output.voltage.nominal \"220\"\n\
+        ADDENUM output.voltage.nominal \"230\"\n\
+        ADDENUM output.voltage.nominal \"240\"\n\
+        SETFLAGS output.voltage.nominal RW NUMBER\n\
+        SETINFO ups.test.mode \"quick \\\"one\\\"\"\n\
+        ADDENUM ups.test.mode \"quick \\\"one\\\"\"\n\
+        ADDENUM ups.test.mode \"deep \\# two\"\n\
+        SETFLAGS ups.test.mode RW\n\
+        SETINFO ups.id \"box\"\n\
+        SETAUX ups.id 16\n\
+        SETFLAGS ups.id RW STRING\n\
+        SETINFO ups.delay.shutdown \"20\"\n\
+        SETFLAGS ups.delay.shutdown RW NUMBER\n\
+        DATAOK\n\
+        DUMPDONE\n";
+
+    fn serve(conn: UnixStream, stop: &AtomicBool) {
+        let _ = conn.set_read_timeout(Some(Duration::from_millis(100)));
+        let mut w = match conn.try_clone() {
+            Ok(w) => w,
+            Err(_) => return,
+        };
+        let mut r = BufReader::new(conn);
+        let mut line = String::new();
+        while !stop.load(Ordering::Relaxed) {
+            match r.read_line(&mut line) {
+                Ok(0) => return,
+                Ok(_) if line.ends_with('\n') => {
+                    let answer = match line.trim_end() {
+                        "DUMPALL" => DUMP,
+                        "PING" => "PONG\n",
+                        _ => "",
+                    };
+                    if w.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                    line.clear();
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// `upsd` (Debian's or ours) serving UPS `enums` from the stand-in.
+    pub(crate) struct Server {
+        _dir: TempDir,
+        pub(crate) port: u16,
+        stop: Arc<AtomicBool>,
+        upsd: Option<Proc>,
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            drop(self.upsd.take());
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn start(debian: bool) -> Server {
+        let dir = temp_dir();
+        let (etc, state) = (dir.path().join("etc"), dir.path().join("state"));
+        std::fs::create_dir_all(&etc).unwrap();
+        std::fs::create_dir_all(&state).unwrap();
+        let port = free_port();
+        let w = |n: &str, t: &str| std::fs::write(etc.join(n), t).unwrap();
+        w("ups.conf", "[enums]\n  driver = dummy-ups\n  port = none\n");
+        w("upsd.conf", &format!("LISTEN 127.0.0.1 {port}\n"));
+        w("upsd.users", super::support::USERS);
+        let listener = UnixListener::bind(state.join("dummy-ups-enums")).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((conn, _)) => {
+                        let s = s.clone();
+                        std::thread::spawn(move || serve(conn, &s));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        let bin = if debian { peer("upsd") } else { workspace_bin("nut-upsd", "upsd") };
+        let mut cmd = std::process::Command::new(bin);
+        cmd.args(["-F", "-u", "root"])
+            .env("NUT_CONFPATH", &etc)
+            .env("NUT_STATEPATH", &state)
+            .env("NUT_ALTPIDPATH", &state);
+        let upsd = Proc::spawn("upsd", cmd, dir.path());
+        let ready = wait_until(Duration::from_secs(15), Duration::from_millis(50), || {
+            let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = s.write_all(b"GET VAR enums ups.id\n");
+            let mut buf = [0u8; 128];
+            let n = s.read(&mut buf).unwrap_or(0);
+            buf[..n].starts_with(b"VAR enums ups.id \"box\"")
+        });
+        assert!(ready, "upsd did not serve the stand-in driver's data:\n{}", upsd.log());
+        Server { _dir: dir, port, stop, upsd: Some(upsd) }
+    }
+}
+
+fn compare_enums(debian: bool) {
+    let server = enum_driver::start(debian);
+    let h = format!("127.0.0.1:{}", server.port);
+    for args in [vec![format!("enums@{h}")], vec!["-l".into(), format!("enums@{h}")]] {
+        let a = run_plain(ours("upsrw"), &args);
+        let b = run_plain(peer("upsrw"), &args);
+        assert_eq!(
+            a,
+            b,
+            "upsrw {args:?} on {} upsd: ours (left) vs Debian's (right)",
+            if debian { "Debian's" } else { "our" }
+        );
+        for want in ["Type: ENUM STRING", "Type: ENUM NUMBER", "Type: RANGE NUMBER", " SELECTED\n"]
+        {
+            assert!(a.1.contains(want), "{want}: {}", a.1);
+        }
+    }
+}
+
+fn run_plain(bin: PathBuf, args: &[String]) -> Outcome {
+    let out =
+        Command::new(bin).args(args).stdin(std::process::Stdio::null()).output().expect("run tool");
+    let stderr = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| *l != "Init SSL without certificate database")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+#[test]
+fn upsrw_enum_and_range_match_debian_on_debian_upsd() {
+    compare_enums(true);
+}
+
+#[test]
+fn upsrw_enum_and_range_match_debian_on_our_upsd() {
+    compare_enums(false);
+}

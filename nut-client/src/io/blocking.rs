@@ -13,10 +13,71 @@ use std::time::{Duration, Instant};
 
 /// A blocking connection to `upsd`.
 #[derive(Debug)]
-pub struct Client<S = TcpStream> {
+pub struct Client<S = NetStream> {
     stream: S,
     session: Session,
     broken: bool,
+}
+
+/// The stream of a [`Client::connect`]ed client: TCP, switched to TLS
+/// after a successful `STARTTLS` (feature `tls`).
+#[derive(Debug)]
+pub struct NetStream(Inner);
+
+#[derive(Debug)]
+enum Inner {
+    Plain(TcpStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl NetStream {
+    /// A plaintext stream.
+    pub fn plain(tcp: TcpStream) -> Self {
+        NetStream(Inner::Plain(tcp))
+    }
+
+    /// The TCP connection underneath.
+    pub fn tcp(&self) -> &TcpStream {
+        match &self.0 {
+            Inner::Plain(s) => s,
+            #[cfg(feature = "tls")]
+            Inner::Tls(s) => s.get_ref(),
+        }
+    }
+
+    /// Whether the connection runs over TLS.
+    pub fn is_tls(&self) -> bool {
+        !matches!(self.0, Inner::Plain(_))
+    }
+}
+
+impl Read for NetStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match &mut self.0 {
+            Inner::Plain(s) => s.read(buf),
+            #[cfg(feature = "tls")]
+            Inner::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for NetStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.0 {
+            Inner::Plain(s) => s.write(buf),
+            #[cfg(feature = "tls")]
+            Inner::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.0 {
+            Inner::Plain(s) => s.flush(),
+            #[cfg(feature = "tls")]
+            Inner::Tls(s) => s.flush(),
+        }
+    }
 }
 
 /// Opens a TCP connection to `server`, trying every address it resolves to.
@@ -48,18 +109,92 @@ pub fn connect_tcp(server: &HostPort, opts: &ConnectOptions) -> Result<TcpStream
     Err(TransportError::Connect(last.unwrap_or_else(|| io::ErrorKind::NotFound.into())))
 }
 
-impl Client<TcpStream> {
-    /// Connects to `server`.
+impl Client<NetStream> {
+    /// Connects to `server`; with TLS options (feature `tls`), sends
+    /// `STARTTLS` and completes the handshake first.
     pub fn connect(server: &HostPort, opts: ConnectOptions) -> Result<Self, ClientError> {
-        Ok(Client::new(connect_tcp(server, &opts)?, opts))
+        #[cfg(feature = "tls")]
+        let tls = match opts.tls.is_enabled() {
+            true => Some((opts.tls.mode, opts.tls.prepare(&server.host)?)),
+            false => None,
+        };
+        let client = Client::new(NetStream::plain(connect_tcp(server, &opts)?), opts);
+        #[cfg(feature = "tls")]
+        if let Some((mode, prepared)) = tls {
+            return client.starttls(mode, prepared);
+        }
+        Ok(client)
+    }
+
+    /// `STARTTLS`, then the handshake; `self` unchanged if the server
+    /// refused and `mode` allows plaintext.
+    #[cfg(feature = "tls")]
+    fn starttls(
+        mut self,
+        mode: crate::tls::TlsMode,
+        p: crate::tls::Prepared,
+    ) -> Result<Self, ClientError> {
+        use crate::error::TlsError;
+        use crate::ops::StartTls;
+        match self.run(ops::starttls())? {
+            StartTls::Refused(code) => {
+                crate::tls::after_refusal(mode, code)?;
+                return Ok(self);
+            }
+            StartTls::Accepted => {}
+        }
+        if self.session.buffered() > 0 {
+            return Err(TlsError::PlaintextAfterStartTls.into());
+        }
+        let Client { stream: NetStream(Inner::Plain(mut tcp)), session, broken } = self else {
+            return Err(TlsError::Handshake("already in TLS".into()).into());
+        };
+        let mut conn = rustls::ClientConnection::new(p.config, p.server_name)
+            .map_err(|e| crate::tls::classify(&e, &p.name))?;
+        // Each round is bounded by the read timeout; a handshake takes a
+        // few rounds, so many more means a peer that makes no progress.
+        for round in 0.. {
+            if !conn.is_handshaking() {
+                break;
+            }
+            if round == 32 {
+                return Err(TlsError::Handshake("no progress".into()).into());
+            }
+            conn.complete_io(&mut tcp).map_err(|e| match crate::tls::cause(&e, &p.name) {
+                Some(t) => TransportError::Tls(t),
+                None if is_timeout(&e) => TransportError::Timeout,
+                None => TransportError::Tls(TlsError::Handshake(e.to_string())),
+            })?;
+        }
+        tracing::debug!(version = ?conn.protocol_version(), "TLS established");
+        let stream = NetStream(Inner::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))));
+        Ok(Client { stream, session, broken })
     }
 }
 
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+}
+
 fn read_error(e: io::Error) -> TransportError {
+    #[cfg(feature = "tls")]
+    if let Some(t) = crate::tls::cause(&e, "") {
+        return TransportError::Tls(t);
+    }
     match e.kind() {
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => TransportError::Timeout,
+        _ if is_timeout(&e) => TransportError::Timeout,
+        // A TLS peer that closes without close_notify.
+        io::ErrorKind::UnexpectedEof => TransportError::Closed,
         _ => TransportError::Read(e),
     }
+}
+
+fn write_error(e: io::Error) -> TransportError {
+    #[cfg(feature = "tls")]
+    if let Some(t) = crate::tls::cause(&e, "") {
+        return TransportError::Tls(t);
+    }
+    TransportError::Write(e)
 }
 
 impl<S: Read + Write> Client<S> {
@@ -107,8 +242,8 @@ impl<S: Read + Write> Client<S> {
             self.session.send(c);
         }
         let out = self.session.take_transmit();
-        self.stream.write_all(&out).map_err(TransportError::Write)?;
-        self.stream.flush().map_err(TransportError::Write)?;
+        self.stream.write_all(&out).map_err(write_error)?;
+        self.stream.flush().map_err(write_error)?;
         let mut answers = Vec::with_capacity(cmds.len());
         let mut buf = [0u8; 4096];
         loop {
@@ -175,7 +310,7 @@ impl Reconnecting {
                     std::thread::sleep(at - now);
                 }
             }
-            let attempt = Client::connect(&self.server, self.opts).and_then(|mut c| {
+            let attempt = Client::connect(&self.server, self.opts.clone()).and_then(|mut c| {
                 if let Some((u, p)) = &self.credentials {
                     c.authenticate(u, p.expose())?;
                 }

@@ -11,7 +11,7 @@ use crate::session::Limits;
 use std::time::Duration;
 
 /// How to connect and how long to wait.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ConnectOptions {
     /// Time allowed for each TCP connection attempt (default 10 s).
@@ -21,6 +21,9 @@ pub struct ConnectOptions {
     pub io_timeout: Duration,
     /// Memory bounds of the session.
     pub limits: Limits,
+    /// STARTTLS settings (off by default).
+    #[cfg(feature = "tls")]
+    pub tls: crate::tls::TlsOptions,
 }
 
 impl Default for ConnectOptions {
@@ -29,6 +32,8 @@ impl Default for ConnectOptions {
             connect_timeout: Duration::from_secs(10),
             io_timeout: Duration::from_secs(5),
             limits: Limits::default(),
+            #[cfg(feature = "tls")]
+            tls: crate::tls::TlsOptions::default(),
         }
     }
 }
@@ -44,6 +49,14 @@ impl ConnectOptions {
     /// Sets the session limits.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Sets the STARTTLS settings: `connect` then sends `STARTTLS` and
+    /// completes the TLS handshake before returning the client.
+    #[cfg(feature = "tls")]
+    pub fn with_tls(mut self, tls: crate::tls::TlsOptions) -> Self {
+        self.tls = tls;
         self
     }
 }

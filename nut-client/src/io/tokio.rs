@@ -8,6 +8,8 @@ use crate::session::{Event, Response, Session};
 use crate::target::HostPort;
 use nut_proto::net::Command;
 use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -15,7 +17,7 @@ use tokio::time::timeout;
 
 /// An async connection to `upsd`.
 #[derive(Debug)]
-pub struct Client<S = TcpStream> {
+pub struct Client<S = NetStream> {
     stream: S,
     session: Session,
     io_timeout: Duration,
@@ -49,11 +51,161 @@ pub async fn connect_tcp(
     Err(TransportError::Connect(last.unwrap_or_else(|| io::ErrorKind::NotFound.into())))
 }
 
-impl Client<TcpStream> {
-    /// Connects to `server`.
-    pub async fn connect(server: &HostPort, opts: ConnectOptions) -> Result<Self, ClientError> {
-        Ok(Client::new(connect_tcp(server, &opts).await?, opts))
+/// The stream of a [`Client::connect`]ed client: TCP, switched to TLS
+/// after a successful `STARTTLS` (feature `tls`).
+#[derive(Debug)]
+pub struct NetStream(Inner);
+
+#[derive(Debug)]
+enum Inner {
+    Plain(TcpStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl NetStream {
+    /// A plaintext stream.
+    pub fn plain(tcp: TcpStream) -> Self {
+        NetStream(Inner::Plain(tcp))
     }
+
+    /// The TCP connection underneath.
+    pub fn tcp(&self) -> &TcpStream {
+        match &self.0 {
+            Inner::Plain(s) => s,
+            #[cfg(feature = "tls")]
+            Inner::Tls(s) => s.get_ref().0,
+        }
+    }
+
+    /// Whether the connection runs over TLS.
+    pub fn is_tls(&self) -> bool {
+        !matches!(self.0, Inner::Plain(_))
+    }
+}
+
+impl AsyncRead for NetStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().0 {
+            Inner::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            #[cfg(feature = "tls")]
+            Inner::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for NetStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match &mut self.get_mut().0 {
+            Inner::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            #[cfg(feature = "tls")]
+            Inner::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().0 {
+            Inner::Plain(s) => Pin::new(s).poll_flush(cx),
+            #[cfg(feature = "tls")]
+            Inner::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().0 {
+            Inner::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            #[cfg(feature = "tls")]
+            Inner::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+impl Client<NetStream> {
+    /// Connects to `server`; with TLS options (feature `tls`), sends
+    /// `STARTTLS` and completes the handshake first.
+    pub async fn connect(server: &HostPort, opts: ConnectOptions) -> Result<Self, ClientError> {
+        #[cfg(feature = "tls")]
+        let tls = match opts.tls.is_enabled() {
+            true => Some((opts.tls.mode, opts.tls.prepare(&server.host)?)),
+            false => None,
+        };
+        let tcp = connect_tcp(server, &opts).await?;
+        let client = Client::new(NetStream::plain(tcp), opts);
+        #[cfg(feature = "tls")]
+        if let Some((mode, prepared)) = tls {
+            return client.starttls(mode, prepared).await;
+        }
+        Ok(client)
+    }
+
+    /// `STARTTLS`, then the handshake; `self` unchanged if the server
+    /// refused and `mode` allows plaintext.
+    #[cfg(feature = "tls")]
+    async fn starttls(
+        mut self,
+        mode: crate::tls::TlsMode,
+        p: crate::tls::Prepared,
+    ) -> Result<Self, ClientError> {
+        use crate::error::TlsError;
+        use crate::ops::StartTls;
+        match self.run(ops::starttls()).await? {
+            StartTls::Refused(code) => {
+                crate::tls::after_refusal(mode, code)?;
+                return Ok(self);
+            }
+            StartTls::Accepted => {}
+        }
+        if self.session.buffered() > 0 {
+            return Err(TlsError::PlaintextAfterStartTls.into());
+        }
+        let Client { stream: NetStream(Inner::Plain(tcp)), session, io_timeout, broken } = self
+        else {
+            return Err(TlsError::Handshake("already in TLS".into()).into());
+        };
+        let connector = tokio_rustls::TlsConnector::from(p.config);
+        let tls = match timeout(io_timeout, connector.connect(p.server_name, tcp)).await {
+            Err(_) => return Err(TransportError::Timeout.into()),
+            Ok(Err(e)) => {
+                return Err(match crate::tls::cause(&e, &p.name) {
+                    Some(t) => t,
+                    None => TlsError::Handshake(e.to_string()),
+                }
+                .into());
+            }
+            Ok(Ok(s)) => s,
+        };
+        tracing::debug!(version = ?tls.get_ref().1.protocol_version(), "TLS established");
+        let stream = NetStream(Inner::Tls(Box::new(tls)));
+        Ok(Client { stream, session, io_timeout, broken })
+    }
+}
+
+fn read_error(e: io::Error) -> TransportError {
+    #[cfg(feature = "tls")]
+    if let Some(t) = crate::tls::cause(&e, "") {
+        return TransportError::Tls(t);
+    }
+    match e.kind() {
+        // A TLS peer that closes without close_notify.
+        io::ErrorKind::UnexpectedEof => TransportError::Closed,
+        _ => TransportError::Read(e),
+    }
+}
+
+fn write_error(e: io::Error) -> TransportError {
+    #[cfg(feature = "tls")]
+    if let Some(t) = crate::tls::cause(&e, "") {
+        return TransportError::Tls(t);
+    }
+    TransportError::Write(e)
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
@@ -65,6 +217,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
             io_timeout: opts.io_timeout,
             broken: false,
         }
+    }
+
+    /// The underlying stream.
+    pub fn get_ref(&self) -> &S {
+        &self.stream
     }
 
     /// Whether an earlier failure left the connection unusable.
@@ -108,7 +265,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
         };
         match timeout(t, write).await {
             Err(_) => return Err(TransportError::Timeout.into()),
-            Ok(Err(e)) => return Err(TransportError::Write(e).into()),
+            Ok(Err(e)) => return Err(write_error(e).into()),
             Ok(Ok(())) => {}
         }
         let mut answers = Vec::with_capacity(cmds.len());
@@ -125,7 +282,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
             }
             let n = match timeout(t, self.stream.read(&mut buf)).await {
                 Err(_) => return Err(TransportError::Timeout.into()),
-                Ok(Err(e)) => return Err(TransportError::Read(e).into()),
+                Ok(Err(e)) => return Err(read_error(e).into()),
                 Ok(Ok(n)) => n,
             };
             if n == 0 {
@@ -175,7 +332,7 @@ impl Reconnecting {
             if let Some(at) = self.retry_at {
                 tokio::time::sleep_until(at.into()).await;
             }
-            let mut attempt = Client::connect(&self.server, self.opts).await;
+            let mut attempt = Client::connect(&self.server, self.opts.clone()).await;
             if let (Ok(c), Some((u, p))) = (&mut attempt, &self.credentials) {
                 if let Err(e) = c.authenticate(u, p.expose()).await {
                     attempt = Err(e);

@@ -1,0 +1,5 @@
+//! `upslog`: see [`nut_clients::upslog`].
+
+fn main() {
+    nut_clients::main_with(nut_clients::upslog::run)
+}

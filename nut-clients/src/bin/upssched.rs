@@ -1,0 +1,5 @@
+//! `upssched`: see [`nut_clients::upssched`].
+
+fn main() {
+    std::process::exit(nut_clients::upssched::main())
+}

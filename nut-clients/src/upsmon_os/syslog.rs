@@ -1,0 +1,119 @@
+//! Messages to the system log: one RFC 3164 datagram to `/dev/log`.
+
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+
+/// The socket the local syslog daemon reads.
+pub const DEV_LOG: &str = "/dev/log";
+
+/// `LOG_DAEMON`, the facility NUT's daemons log with.
+pub const FACILITY_DAEMON: u8 = 3;
+
+/// Syslog severities used by upsmon and upssched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Severity {
+    /// `LOG_ALERT` (1).
+    Alert = 1,
+    /// `LOG_CRIT` (2).
+    Crit = 2,
+    /// `LOG_ERR` (3).
+    Err = 3,
+    /// `LOG_WARNING` (4).
+    Warning = 4,
+    /// `LOG_NOTICE` (5).
+    Notice = 5,
+    /// `LOG_INFO` (6).
+    Info = 6,
+}
+
+/// The datagram for one message, as glibc's `syslog()` writes it to
+/// `/dev/log` (RFC 3164 form, without hostname): `<PRI>Mmm dd hh:mm:ss
+/// ident[pid]: message`. Control characters in `msg` become spaces.
+pub fn format_message(
+    severity: Severity,
+    ident: &str,
+    pid: u32,
+    timestamp: &str,
+    msg: &str,
+) -> Vec<u8> {
+    let pri = u16::from(FACILITY_DAEMON) * 8 + severity as u16;
+    let clean: String = msg.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    format!("<{pri}>{timestamp} {ident}[{pid}]: {clean}").into_bytes()
+}
+
+/// The RFC 3164 timestamp (`Mmm dd hh:mm:ss`, day space-padded) of a Unix
+/// time, in UTC.
+pub fn rfc3164_timestamp(unix_secs: u64) -> String {
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let days = unix_secs / 86_400;
+    let rem = unix_secs % 86_400;
+    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!("{} {d:>2} {h:02}:{m:02}:{s:02}", MONTHS[(month - 1) as usize])
+}
+
+/// Sends `msg` to the local syslog daemon through `socket` (normally
+/// [`DEV_LOG`]); when that fails (no syslog daemon, as in most containers),
+/// logs it with `tracing` instead. Returns whether the datagram was sent.
+pub fn send_to(socket: &Path, severity: Severity, ident: &str, msg: &str) -> bool {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let line = format_message(severity, ident, std::process::id(), &rfc3164_timestamp(now), msg);
+    let sent = UnixDatagram::unbound().and_then(|s| s.send_to(&line, socket)).is_ok();
+    if !sent {
+        match severity {
+            Severity::Alert | Severity::Crit | Severity::Err => tracing::error!("{msg}"),
+            Severity::Warning => tracing::warn!("{msg}"),
+            Severity::Notice | Severity::Info => tracing::info!("{msg}"),
+        }
+    }
+    sent
+}
+
+/// [`send_to`] with [`DEV_LOG`].
+pub fn syslog(severity: Severity, ident: &str, msg: &str) -> bool {
+    send_to(Path::new(DEV_LOG), severity, ident, msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3164_shape() {
+        assert_eq!(rfc3164_timestamp(0), "Jan  1 00:00:00");
+        // 2026-11-25 06:55:43 UTC
+        assert_eq!(rfc3164_timestamp(1_795_589_743), "Nov 25 06:55:43");
+        let m = format_message(Severity::Notice, "upsmon", 42, "Jan  1 00:00:00", "UPS a\non");
+        assert_eq!(m, b"<29>Jan  1 00:00:00 upsmon[42]: UPS a on");
+    }
+
+    #[test]
+    fn datagram_reaches_the_socket() {
+        let dir = std::env::temp_dir().join(format!("nut-rs-syslog-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("log");
+        let _ = std::fs::remove_file(&path);
+        let rx = UnixDatagram::bind(&path).unwrap();
+        assert!(send_to(&path, Severity::Err, "upssched", "hello"));
+        let mut buf = [0u8; 256];
+        let n = rx.recv(&mut buf).unwrap();
+        let got = String::from_utf8_lossy(&buf[..n]).into_owned();
+        assert!(got.starts_with("<27>"), "{got}");
+        assert!(got.ends_with(&format!(" upssched[{}]: hello", std::process::id())), "{got}");
+        assert!(!send_to(&dir.join("absent"), Severity::Info, "x", "fallback"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
