@@ -5,5 +5,5 @@
 # Arguments are passed to nut-demo (--cycles N, --step SECONDS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --quiet -p nut-upsd -p nut-drivers -p nut-demo
+cargo build --quiet -p nut-upsd -p nut-drivers -p nut-clients -p nut-demo
 exec target/debug/nut-demo "$@"

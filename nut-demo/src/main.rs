@@ -1,5 +1,5 @@
-//! `nut-demo`: a simulated UPS served by our `upsd`, with a narrating
-//! watcher. See the crate README.
+//! `nut-demo`: a simulated UPS served by our `upsd`, watched by our `upsmon`, narrated.
+//! See the crate README.
 
 use nix::sys::signal::{SigSet, Signal, kill};
 use nix::unistd::{Pid, Uid, User};
@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitCode, Stdio};
-use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -75,8 +75,9 @@ impl Daemon {
     }
 }
 
-impl Drop for Daemon {
-    fn drop(&mut self) {
+impl Daemon {
+    /// Stops it: SIGTERM, then SIGKILL after 3 s.
+    fn stop(&mut self) {
         if !self.exited() {
             let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM);
             let deadline = Instant::now() + Duration::from_secs(3);
@@ -86,6 +87,12 @@ impl Drop for Daemon {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -115,10 +122,12 @@ fn run() -> Result<ExitCode, String> {
         .ok_or("cannot find my own directory")?;
     let upsd = bin_dir.join("upsd");
     let driver = bin_dir.join("dummy-ups");
-    for b in [&upsd, &driver] {
+    let upsmon = bin_dir.join("upsmon");
+    for b in [&upsd, &driver, &upsmon] {
         if !b.is_file() {
             return Err(format!(
-                "{} not found: build it first (cargo build -p nut-upsd -p nut-drivers -p nut-demo)",
+                "{} not found: build it first \
+                 (cargo build -p nut-upsd -p nut-drivers -p nut-clients -p nut-demo)",
                 b.display()
             ));
         }
@@ -141,6 +150,28 @@ fn run() -> Result<ExitCode, String> {
             None => format!("{l}\n"),
         })
         .collect();
+    let events = dir.path().join("events.log");
+    let notify = dir.path().join("notify.sh");
+    let flag = state.join("killpower");
+    // upsmon runs NOTIFYCMD as `sh -c '<cmd> "$1"'` with NOTIFYTYPE and
+    // UPSNAME set, and SHUTDOWNCMD with sh: both only append to a file that
+    // the watcher prints. Nothing is shut down.
+    let notify_script = format!(
+        "#!/bin/sh\nprintf '%s\\t%s\\n' \"$NOTIFYTYPE\" \"$1\" >> '{}'\n",
+        events.display()
+    );
+    let mut upsmon_conf = format!(
+        "MONITOR {UPS}@127.0.0.1:{port} 1 monitor demo primary\nMINSUPPLIES 1\n\
+         SHUTDOWNCMD \"printf 'SHUTDOWNCMD\\\\t%s\\\\n' 'a real machine would halt now' >> '{ev}'\"\n\
+         NOTIFYCMD \"{notify}\"\nPOLLFREQ 1\nPOLLFREQALERT 1\nHOSTSYNC 5\nDEADTIME 5\n\
+         FINALDELAY 1\nPOWERDOWNFLAG \"{flag}\"\n",
+        ev = events.display(),
+        notify = notify.display(),
+        flag = flag.display(),
+    );
+    for kind in ["ONLINE", "ONBATT", "LOWBATT", "FSD", "COMMOK", "COMMBAD", "SHUTDOWN", "NOCOMM"] {
+        upsmon_conf.push_str(&format!("NOTIFYFLAG {kind} EXEC\n"));
+    }
     let files = [
         ("outage.seq", scenario),
         (
@@ -152,20 +183,19 @@ fn run() -> Result<ExitCode, String> {
         ),
         ("upsd.conf", format!("LISTEN 127.0.0.1 {port}\nMAXAGE 15\n")),
         ("upsd.users", "[monitor]\n  password = demo\n  upsmon primary\n".to_string()),
+        ("upsmon.conf", upsmon_conf),
     ];
     for (name, text) in &files {
         std::fs::write(etc.join(name), text).map_err(|e| format!("write {name}: {e}"))?;
     }
+    std::fs::write(&notify, notify_script).map_err(|e| format!("write notify.sh: {e}"))?;
+    std::fs::set_permissions(&notify, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .map_err(|e| format!("chmod notify.sh: {e}"))?;
 
-    // When started as root, run as root explicitly (the demo needs no user
-    // switch); otherwise run as whoever we are.
-    let user_args: Vec<String> = if Uid::effective().is_root() {
-        let name =
-            User::from_uid(Uid::effective()).ok().flatten().map_or("root".into(), |u| u.name);
-        vec!["-u".into(), name]
-    } else {
-        Vec::new()
-    };
+    // Every program runs as whoever started the demo: as root, say so
+    // explicitly (`-u root`), so that nothing switches to a `nut` user.
+    let me = User::from_uid(Uid::effective()).ok().flatten().map_or("root".into(), |u| u.name);
+    let user_args: Vec<String> = vec!["-u".into(), me];
     let command = |bin: &Path, args: &[&str]| {
         let mut c = std::process::Command::new(bin);
         c.args(args)
@@ -176,31 +206,55 @@ fn run() -> Result<ExitCode, String> {
         c
     };
 
-    println!("nut-rs demo: a simulated UPS '{UPS}' served on 127.0.0.1:{port}");
+    println!("nut-rs demo: a simulated UPS '{UPS}' served on 127.0.0.1:{port}, watched by upsmon");
     println!("  config and logs: {}", dir.path().display());
     println!("  try in another terminal: upsc {UPS}@127.0.0.1:{port}");
     println!("  Ctrl-C stops everything.\n");
-    let mut daemons = vec![
-        Daemon::start("dummy-ups", command(&driver, &["-a", UPS, "-F"]), dir.path())?,
-        Daemon::start("upsd", command(&upsd, &["-F"]), dir.path())?,
-    ];
+    let driver_daemon =
+        Daemon::start("dummy-ups", command(&driver, &["-a", UPS, "-F"]), dir.path())?;
+    let start_upsd = || Daemon::start("upsd", command(&upsd, &["-F"]), dir.path());
+    // upsmon in NUT's split mode: a parent that may run SHUTDOWNCMD and a
+    // child that watches (both as the demo's user here).
+    let start_upsmon = || Daemon::start("upsmon", command(&upsmon, &["-F"]), dir.path());
+    let stack =
+        Mutex::new(Stack { driver: driver_daemon, upsd: start_upsd()?, upsmon: start_upsmon()? });
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let stop = stop.clone();
-        let cycles = opts.cycles;
-        std::thread::spawn(move || watch(port, cycles, &stop))
-    };
-
-    let sig = signals.wait().map_err(|e| format!("wait for signals: {e}"))?;
-    stop.store(true, Ordering::SeqCst);
-    let outcome = watcher.join().unwrap_or(Err("the watcher panicked".into()));
+    let stop = AtomicBool::new(false);
+    let (sig, outcome) = std::thread::scope(|s| {
+        let watcher = s.spawn(|| {
+            let restart = || -> Result<(), String> {
+                let mut st = stack.lock().map_err(|_| "lock poisoned")?;
+                // Like a machine booting after the UPS cut its power: upsd
+                // (whose FSD flag is gone with it) and upsmon start afresh.
+                st.upsd.stop();
+                st.upsd = start_upsd()?;
+                // upsmon starts once upsd serves the UPS again, as it would
+                // after a boot (it would otherwise report COMMBAD at once).
+                let deadline = Instant::now() + Duration::from_secs(15);
+                let serving = || {
+                    list_vars(port).is_ok_and(|v| v.get("ups.status").is_some_and(|s| s != "WAIT"))
+                };
+                while !serving() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                st.upsmon = start_upsmon()?;
+                Ok(())
+            };
+            let upsmon_running = || stack.lock().map(|mut s| !s.upsmon.exited()).unwrap_or(false);
+            watch(port, opts.cycles, &stop, &events, &upsmon_running, &restart)
+        });
+        let sig = signals.wait().map_err(|e| format!("wait for signals: {e}"));
+        stop.store(true, Ordering::SeqCst);
+        (sig, watcher.join().unwrap_or(Err("the watcher panicked".into())))
+    });
+    let sig = sig?;
     let failed = sig == Signal::SIGUSR2 || outcome.is_err();
     if let Err(e) = &outcome {
         eprintln!("\nnut-demo: {e}");
     }
-    for d in &mut daemons {
-        if failed || d.exited() {
+    let mut stack = stack.into_inner().map_err(|_| "lock poisoned")?;
+    for d in [&mut stack.driver, &mut stack.upsd, &mut stack.upsmon] {
+        if failed || (d.exited() && d.name != "upsmon") {
             eprintln!(
                 "----- {} log -----\n{}",
                 d.name,
@@ -208,29 +262,69 @@ fn run() -> Result<ExitCode, String> {
             );
         }
     }
-    drop(daemons);
-    println!("\nstopped the driver and upsd; removed {}", dir.path().display());
+    drop(stack);
+    println!("\nstopped the driver, upsd and upsmon; removed {}", dir.path().display());
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-/// Polls `LIST VAR` and narrates changes until `stop`, or until `cycles`
-/// outages have been seen through. Signals the main thread when it is done
-/// (SIGUSR1) or cannot reach the server (SIGUSR2).
-fn watch(port: u16, cycles: Option<u32>, stop: &AtomicBool) -> Result<(), String> {
-    let result = narrate(port, cycles, stop);
+/// The programs the demo runs.
+struct Stack {
+    driver: Daemon,
+    upsd: Daemon,
+    upsmon: Daemon,
+}
+
+/// Polls `LIST VAR` and narrates changes and upsmon's notifications until
+/// `stop`, or until `cycles` outages have been seen through. Signals the
+/// main thread when it is done (SIGUSR1) or cannot reach the server
+/// (SIGUSR2).
+fn watch(
+    port: u16,
+    cycles: Option<u32>,
+    stop: &AtomicBool,
+    events: &Path,
+    upsmon_running: &dyn Fn() -> bool,
+    restart: &dyn Fn() -> Result<(), String>,
+) -> Result<(), String> {
+    let result = narrate(port, cycles, stop, events, upsmon_running, restart);
     let sig = if result.is_ok() { Signal::SIGUSR1 } else { Signal::SIGUSR2 };
     let _ = kill(Pid::this(), sig);
     result
 }
 
-fn narrate(port: u16, cycles: Option<u32>, stop: &AtomicBool) -> Result<(), String> {
+fn narrate(
+    port: u16,
+    cycles: Option<u32>,
+    stop: &AtomicBool,
+    events: &Path,
+    upsmon_running: &dyn Fn() -> bool,
+    restart: &dyn Fn() -> Result<(), String>,
+) -> Result<(), String> {
     let start = Instant::now();
     let stamp = || format!("[{:6.1}s]", start.elapsed().as_secs_f64());
     let mut last: BTreeMap<String, String> = BTreeMap::new();
     let mut last_error = String::new();
     let mut failing_since: Option<Instant> = None;
-    let (mut saw_ob, mut saw_lb, mut done) = (false, false, 0);
+    let mut events_read = 0usize;
+    let (mut saw_ob, mut saw_lb, mut shut_down, mut done) = (false, false, false, 0);
     while !stop.load(Ordering::SeqCst) {
+        // Looked at before the notifications: upsmon records SHUTDOWNCMD
+        // before it exits, so an exit without it is a failure.
+        let upsmon_gone = !upsmon_running();
+        if let Ok(text) = std::fs::read_to_string(events) {
+            let new = text.get(events_read..).unwrap_or("");
+            // Only whole lines; a partly written one waits for the next turn.
+            let whole = new.rfind('\n').map_or(0, |i| i + 1);
+            for line in new[..whole].lines() {
+                let (kind, msg) = line.split_once('\t').unwrap_or((line, ""));
+                println!("{} upsmon: {kind:<11} {msg}", stamp());
+                shut_down |= kind == "SHUTDOWNCMD";
+            }
+            events_read += whole;
+        }
+        if upsmon_gone && !shut_down {
+            return Err("upsmon exited without a shutdown".into());
+        }
         match list_vars(port) {
             Ok(vars) => {
                 failing_since = None;
@@ -241,13 +335,25 @@ fn narrate(port: u16, cycles: Option<u32>, stop: &AtomicBool) -> Result<(), Stri
                         continue;
                     }
                     let old = old.map_or("-", String::as_str);
-                    println!("{} {key:<16} {old:>10} -> {new:<14}{}", stamp(), explain(key, new));
+                    println!("{} {key:<16} {old:>17} -> {new:<18}{}", stamp(), explain(key, new));
                 }
                 let status = vars.get("ups.status").map_or("", String::as_str);
                 let tokens: Vec<&str> = status.split_whitespace().collect();
-                saw_ob |= tokens.contains(&"OB");
-                saw_lb |= tokens.contains(&"OB") && tokens.contains(&"LB");
-                if tokens.contains(&"OL") && saw_ob && saw_lb {
+                let (ob, lb, ol) =
+                    (tokens.contains(&"OB"), tokens.contains(&"LB"), tokens.contains(&"OL"));
+                last = vars;
+                saw_ob |= ob;
+                saw_lb |= ob && lb;
+                if ol && upsmon_gone {
+                    println!(
+                        "{} power is back: the machine boots again, upsd and upsmon restart",
+                        stamp()
+                    );
+                    restart()?;
+                    shut_down = false;
+                    continue;
+                }
+                if ol && saw_ob && saw_lb && !shut_down {
                     done += 1;
                     saw_ob = false;
                     saw_lb = false;
@@ -259,7 +365,6 @@ fn narrate(port: u16, cycles: Option<u32>, stop: &AtomicBool) -> Result<(), Stri
                         return Ok(());
                     }
                 }
-                last = vars;
             }
             Err(e) => {
                 if e != last_error {
@@ -282,7 +387,7 @@ fn explain(key: &str, value: &str) -> String {
         "ups.status" => {
             let t: Vec<&str> = value.split_whitespace().collect();
             if t.contains(&"OB") && t.contains(&"LB") {
-                "on battery, battery LOW: upsmon would shut this machine down now".into()
+                "on battery, battery LOW: time for upsmon to shut this machine down".into()
             } else if t.contains(&"OB") {
                 "power failed: running on battery".into()
             } else if t.contains(&"OL") && t.contains(&"CHRG") {
