@@ -369,3 +369,51 @@ fn signals_stop_and_fsd() {
         Some("SHUTDOWN||Auto logout and shutdown proceeding")
     );
 }
+
+/// The test PKI of nut-client's TLS tests (committed; see its README).
+fn tls_data(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../nut-client/tests/data/tls").join(file)
+}
+
+/// Our secondary watching our upsd over STARTTLS (`FORCESSL 1`,
+/// `CERTVERIFY 1`, `CERTPATH` the test CA): it follows the outage and shuts
+/// down. The same monitor trusting another CA never gets a status: TLS is
+/// required, so it does not fall back to plaintext.
+#[test]
+fn upsmon_over_starttls_verifies_the_server() {
+    let ours = workspace_bin("nut-clients", "upsmon");
+    let extra = format!("CERTFILE {}\n", tls_data("upsd-certfile.pem").display());
+    let srv = NutServer::start(
+        &workspace_bin("nut-upsd", "upsd"),
+        NutConfig {
+            ups_conf: UPS_CONF,
+            users: USERS,
+            upsd_conf_extra: &extra,
+            files: &[("outage.seq", OUTAGE)],
+            wait_for: &["dummy"],
+        },
+    );
+    let root = temp_dir();
+    let monitor = format!("dummy@{} 1 mons s3cret-sec secondary", srv.host());
+    let tls = |ca: &str| {
+        format!("HOSTSYNC 1\nFORCESSL 1\nCERTVERIFY 1\nCERTPATH {}\n", tls_data(ca).display())
+    };
+    let good = Watcher::new(root.path(), "trusting", &monitor, &tls("ca.pem"));
+    let bad = Watcher::new(root.path(), "wrong-ca", &monitor, &tls("other-ca.pem"));
+    let mut p_good = good.start(&ours, &["-F", "-u", "root"]);
+    let mut p_bad = bad.start(&ours, &["-F", "-u", "root"]);
+    wait_shutdown(&[&good], &mut [&mut p_good], 40);
+    let kinds: Vec<String> =
+        good.events().iter().map(|e| e.split('|').next().unwrap_or("").to_string()).collect();
+    assert!(kinds.starts_with(&["ONBATT".into(), "LOWBATT".into()]), "{kinds:?}");
+    // By now the other one has had many polls: none got through.
+    assert!(!bad.shut_down(), "{:?}\n{}", bad.events(), p_bad.log());
+    assert!(
+        bad.events().iter().all(|e| !e.starts_with("ONBATT") && !e.starts_with("LOWBATT")),
+        "{:?}",
+        bad.events()
+    );
+    let log = p_bad.log();
+    assert!(log.contains("certificate") || log.contains("TLS") || log.contains("SSL"), "{log}");
+    p_bad.stop(Duration::from_secs(5));
+}
