@@ -340,30 +340,7 @@ fn check_layout(debian: &Report) {
 /// rustls handshake and reports it as INFO.
 #[test]
 fn tls_handshake_is_reported() {
-    let dir = nut_testkit::temp_dir();
-    let (key, cert) = (dir.path().join("key.pem"), dir.path().join("cert.pem"));
-    let st = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl is needed to make a test certificate");
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-    let both = dir.path().join("upsd.pem");
-    let pem = std::fs::read_to_string(&cert).unwrap() + &std::fs::read_to_string(&key).unwrap();
-    std::fs::write(&both, pem).unwrap();
+    let both = nut_testkit::test_pki("upsd-certfile.pem");
     let server = NutServer::start(
         &workspace_bin("nut-upsd", "upsd"),
         NutConfig {

@@ -2,7 +2,8 @@
 //! `dummy-ups`): a trusted certificate, an untrusted one, the wrong name,
 //! a server without TLS (required and opportunistic), client certificates.
 //! Every case runs on the blocking and the tokio client and must give the
-//! same outcome. Then the same client against Debian's NSS `upsd`. The certificates are in `tests/data/tls` (see its README).
+//! same outcome. Then the same client against Debian's NSS `upsd`. The
+//! certificates are nut-testkit's committed test PKI (`nut_testkit::test_pki`).
 
 use nut_client::io::ConnectOptions;
 use nut_client::tls::TlsOptions;
@@ -13,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/tls").join(name)
+    nut_testkit::test_pki(name)
 }
 
 /// Our upsd with one dummy UPS and the given extra `upsd.conf` lines.

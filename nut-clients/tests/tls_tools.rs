@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn cert(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../nut-client/tests/data/tls").join(name)
+    nut_testkit::test_pki(name)
 }
 
 fn our_upsd(extra: &str) -> NutServer {

@@ -370,9 +370,9 @@ fn signals_stop_and_fsd() {
     );
 }
 
-/// The test PKI of nut-client's TLS tests (committed; see its README).
+/// A file of the committed test PKI (nut-testkit's `data/tls`).
 fn tls_data(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../nut-client/tests/data/tls").join(file)
+    nut_testkit::test_pki(file)
 }
 
 /// Our secondary watching our upsd over STARTTLS (`FORCESSL 1`,

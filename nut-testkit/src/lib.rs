@@ -53,6 +53,13 @@ pub fn wait_for_path(path: &Path, timeout: Duration) -> bool {
 /// Where Debian installs NUT's programs.
 const PEER_DIRS: &[&str] = &["/lib/nut", "/usr/lib/nut", "/usr/bin", "/bin", "/usr/sbin", "/sbin"];
 
+/// A file of the committed test PKI in `nut-testkit/data/tls` (a CA, a
+/// server certificate for `localhost`, `127.0.0.1` and `::1`, upsd's
+/// `CERTFILE`, client certificates; see its README). Test-only keys.
+pub fn test_pki(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/tls").join(name)
+}
+
 /// The path of a Debian NUT program. Drivers and daemons are looked up in
 /// `/lib/nut` first (Debian's `/sbin/upsd` is a wrapper script that checks
 /// `nut.conf`). Panics, failing the test, when it is not installed.

@@ -157,31 +157,7 @@ print(data.decode(), end="")
 
 #[test]
 fn starttls_with_certfile() {
-    let dir = nut_testkit::temp_dir();
-    let key = dir.path().join("key.pem");
-    let cert = dir.path().join("cert.pem");
-    let st = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-    let pem = std::fs::read_to_string(&cert).unwrap() + &std::fs::read_to_string(&key).unwrap();
-    let both = dir.path().join("upsd.pem");
-    std::fs::write(&both, pem).unwrap();
+    let both = nut_testkit::test_pki("upsd-certfile.pem");
     let w = World::start(Which::Ours, &format!("CERTFILE {}\n", both.display()));
     let out = Command::new("/usr/bin/python3")
         .args(["-c", TLS_CLIENT, &w.port.to_string()])
