@@ -4,9 +4,12 @@
 //! in plaintext (NUT's flags 0). Same stdout and exit code; stderr the same
 //! once the log lines of Debian's NSS build are removed.
 
+mod support;
+
 use nut_testkit::{NutConfig, NutServer, peer, workspace_bin};
 use std::path::PathBuf;
 use std::process::Command;
+use support::{ours, run};
 
 fn cert(name: &str) -> PathBuf {
     nut_testkit::test_pki(name)
@@ -23,41 +26,6 @@ fn our_upsd(extra: &str) -> NutServer {
             wait_for: &["dummy"],
         },
     )
-}
-
-/// The lines Debian's NSS build logs on stderr around STARTTLS.
-fn nss_log(line: &str) -> bool {
-    line == "Init SSL without certificate database"
-        || line.starts_with("Connecting in SSL to ")
-        || line.starts_with("Do not intend to authenticate server ")
-        || line.starts_with("SSL handshake done successfully with server ")
-        || line.starts_with("Connected to NUT server ")
-        || line == "Certificate verification is disabled"
-        || line.starts_with("Error while connecting to NUT server ")
-}
-
-type Outcome = (Option<i32>, String, String);
-
-fn run(bin: PathBuf, server: &NutServer, args: &[String]) -> Outcome {
-    let mut cmd = Command::new(bin);
-    cmd.args(args).stdin(std::process::Stdio::null());
-    server.env(&mut cmd);
-    let out = cmd.output().expect("run tool");
-    let stderr = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .filter(|l| !nss_log(l))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
-}
-
-fn ours(tool: &str) -> PathBuf {
-    match tool {
-        "upsc" => env!("CARGO_BIN_EXE_upsc").into(),
-        "upscmd" => env!("CARGO_BIN_EXE_upscmd").into(),
-        "upsrw" => env!("CARGO_BIN_EXE_upsrw").into(),
-        _ => unreachable!(),
-    }
 }
 
 fn args(server: &NutServer, a: &[&str]) -> Vec<String> {

@@ -4,34 +4,10 @@
 
 mod support;
 
-use nut_testkit::{NutServer, free_port, peer};
+use nut_testkit::{free_port, peer};
 use std::path::PathBuf;
 use std::process::Command;
-use support::{Which, start};
-
-type Outcome = (Option<i32>, String, String);
-
-fn run(bin: PathBuf, server: &NutServer, args: &[String]) -> Outcome {
-    let mut cmd = Command::new(bin);
-    cmd.args(args).stdin(std::process::Stdio::null());
-    server.env(&mut cmd);
-    let out = cmd.output().expect("run tool");
-    let stderr = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .filter(|l| *l != "Init SSL without certificate database")
-        .map(|l| format!("{l}\n"))
-        .collect();
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
-}
-
-fn ours(tool: &str) -> PathBuf {
-    match tool {
-        "upsc" => env!("CARGO_BIN_EXE_upsc").into(),
-        "upscmd" => env!("CARGO_BIN_EXE_upscmd").into(),
-        "upsrw" => env!("CARGO_BIN_EXE_upsrw").into(),
-        _ => unreachable!(),
-    }
-}
+use support::{Outcome, Which, ours, run, start};
 
 /// `(tool, args, compare stderr)`; `{h}` is the server, `{dead}` a port
 /// nobody listens on.

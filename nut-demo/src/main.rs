@@ -241,7 +241,7 @@ fn run() -> Result<ExitCode, String> {
                 Ok(())
             };
             let upsmon_running = || stack.lock().map(|mut s| !s.upsmon.exited()).unwrap_or(false);
-            watch(port, opts.cycles, &stop, &events, &upsmon_running, &restart)
+            signal_main(narrate(port, opts.cycles, &stop, &events, &upsmon_running, &restart))
         });
         let sig = signals.wait().map_err(|e| format!("wait for signals: {e}"));
         stop.store(true, Ordering::SeqCst);
@@ -274,24 +274,16 @@ struct Stack {
     upsmon: Daemon,
 }
 
-/// Polls `LIST VAR` and narrates changes and upsmon's notifications until
-/// `stop`, or until `cycles` outages have been seen through. Signals the
-/// main thread when it is done (SIGUSR1) or cannot reach the server
-/// (SIGUSR2).
-fn watch(
-    port: u16,
-    cycles: Option<u32>,
-    stop: &AtomicBool,
-    events: &Path,
-    upsmon_running: &dyn Fn() -> bool,
-    restart: &dyn Fn() -> Result<(), String>,
-) -> Result<(), String> {
-    let result = narrate(port, cycles, stop, events, upsmon_running, restart);
+/// Tells the main thread that the watcher is done (SIGUSR1) or could not
+/// reach the server (SIGUSR2), and passes the result on.
+fn signal_main(result: Result<(), String>) -> Result<(), String> {
     let sig = if result.is_ok() { Signal::SIGUSR1 } else { Signal::SIGUSR2 };
     let _ = kill(Pid::this(), sig);
     result
 }
 
+/// Polls `LIST VAR` and narrates changes and upsmon's notifications until
+/// `stop`, or until `cycles` outages have been seen through.
 fn narrate(
     port: u16,
     cycles: Option<u32>,
