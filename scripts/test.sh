@@ -40,15 +40,21 @@ fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+# Every suite runs even when an earlier one failed, so that one run shows
+# every failure; the script fails at the end if any did.
+status=0
 echo "== workspace tests"
-cargo test --workspace --all-targets 2>&1 | tee -a "$log"
-cargo test --workspace --doc 2>&1 | tee -a "$log"
+cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee -a "$log" || status=1
+cargo test --workspace --doc --no-fail-fast 2>&1 | tee -a "$log" || status=1
 
 echo "== fuzz target bodies over the committed seeds"
-cargo test --manifest-path fuzz/Cargo.toml --tests 2>&1 | tee -a "$log"
+cargo test --manifest-path fuzz/Cargo.toml --tests --no-fail-fast 2>&1 | tee -a "$log" || status=1
 
-# One closing line for the whole run (pipefail has already stopped us on a failure).
+# One closing line for the whole run.
 passed=$(grep -o 'test result: [a-zA-Z]*\. [0-9]* passed' "$log" | awk '{s+=$4} END {print s+0}')
 failed=$(grep -o '; [0-9]* failed' "$log" | awk '{s+=$2} END {print s+0}')
 echo "tests: $passed passed, $failed failed"
-[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+if [ "$failed" != 0 ]; then
+	grep -E '^    [a-zA-Z0-9_:]+$|^test .* FAILED$' "$log" | sort -u | sed 's/^/failed: /' || true
+fi
+[ "$status" = 0 ] && [ "$failed" = 0 ] && [ "$passed" -gt 0 ]

@@ -1,7 +1,7 @@
 //! `nut-demo`: a simulated UPS served by our `upsd`, watched by our `upsmon`, narrated.
 //! See the crate README.
 
-use nix::sys::signal::{SigSet, Signal, kill};
+use nix::sys::signal::{SigSet, Signal, kill, killpg};
 use nix::unistd::{Pid, Uid, User};
 use nut_proto::LineFramer;
 use nut_proto::net::{Command, Query, Reply};
@@ -61,6 +61,9 @@ impl Daemon {
         let log = dir.join(format!("{name}.log"));
         let out = std::fs::File::create(&log).map_err(|e| e.to_string())?;
         let err = out.try_clone().map_err(|e| e.to_string())?;
+        // A process group of its own, so that stopping it stops what it
+        // started too (upsmon's monitoring child).
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let child = cmd
             .stdin(Stdio::null())
             .stdout(out)
@@ -76,10 +79,11 @@ impl Daemon {
 }
 
 impl Daemon {
-    /// Stops it: SIGTERM, then SIGKILL after 3 s.
+    /// Stops it and its process group: SIGTERM, then SIGKILL after 3 s.
     fn stop(&mut self) {
+        let group = Pid::from_raw(self.child.id() as i32);
         if !self.exited() {
-            let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM);
+            let _ = killpg(group, Signal::SIGTERM);
             let deadline = Instant::now() + Duration::from_secs(3);
             while !self.exited() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(20));
@@ -87,6 +91,7 @@ impl Daemon {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+        let _ = killpg(group, Signal::SIGKILL);
     }
 }
 

@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -89,6 +89,9 @@ impl Proc {
         let log = log_dir.join(format!("{name}.log"));
         let out = std::fs::File::create(&log).expect("create log file");
         let err = out.try_clone().expect("clone log file");
+        // A process group of its own, so that stopping it also stops what it
+        // started (upsmon's monitoring child, a driver's helpers).
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         cmd.stdin(Stdio::null()).stdout(out).stderr(err);
         let child = cmd.spawn().unwrap_or_else(|e| panic!("start {name} ({cmd:?}): {e}"));
         Proc { name: name.to_string(), child, log }
@@ -114,21 +117,27 @@ impl Proc {
         let _ = kill(Pid::from_raw(self.child.id() as i32), sig);
     }
 
-    /// Stops the process: SIGTERM, then SIGKILL after `grace`. Returns its
-    /// exit code (None if killed by a signal).
+    /// Stops the process and its process group: SIGTERM, then SIGKILL
+    /// after `grace`. Returns the process's exit code (None if killed by a
+    /// signal).
     pub fn stop(&mut self, grace: Duration) -> Option<i32> {
+        let group = Pid::from_raw(self.child.id() as i32);
         if let Some(code) = self.try_exit() {
+            // What it left behind in its group goes too.
+            let _ = killpg(group, Signal::SIGKILL);
             return code;
         }
-        self.signal(Signal::SIGTERM);
+        let _ = killpg(group, Signal::SIGTERM);
         let mut code = None;
-        if wait_until(grace, Duration::from_millis(10), || match self.child.try_wait() {
+        let exited = wait_until(grace, Duration::from_millis(10), || match self.child.try_wait() {
             Ok(Some(s)) => {
                 code = s.code();
                 true
             }
             _ => false,
-        }) {
+        });
+        let _ = killpg(group, Signal::SIGKILL);
+        if exited {
             return code;
         }
         let _ = self.child.kill();
