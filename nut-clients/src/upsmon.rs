@@ -547,7 +547,7 @@ impl Drop for SyslogLine {
         );
         // No fallback through `tracing` here: that would loop.
         let _ = std::os::unix::net::UnixDatagram::unbound()
-            .and_then(|d| d.send_to(&line, syslog::DEV_LOG));
+            .and_then(|d| d.send_to(&line, syslog::socket()));
     }
 }
 
@@ -580,9 +580,16 @@ fn init_tracing(level: u32, background: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let b = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = if background {
-        b.with_writer(Syslog).with_ansi(false).without_time().with_target(false).try_init()
+        b.with_writer(Syslog)
+            .with_ansi(false)
+            .without_time()
+            .with_target(false)
+            .with_level(false)
+            .try_init()
     } else {
-        b.with_writer(std::io::stderr).try_init()
+        b.with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init()
     };
 }
 

@@ -1,10 +1,20 @@
 //! Messages to the system log: one RFC 3164 datagram to `/dev/log`.
 
 use std::os::unix::net::UnixDatagram;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The socket the local syslog daemon reads.
 pub const DEV_LOG: &str = "/dev/log";
+
+/// An environment variable naming another datagram socket to send the
+/// messages to instead of [`DEV_LOG`] (a relay in a container without a
+/// syslog daemon, or a test that reads them). Not a NUT setting.
+pub const SOCKET_ENV: &str = "NUT_RS_SYSLOG_SOCKET";
+
+/// The socket messages go to: [`SOCKET_ENV`] when set, else [`DEV_LOG`].
+pub fn socket() -> PathBuf {
+    std::env::var_os(SOCKET_ENV).map_or_else(|| PathBuf::from(DEV_LOG), PathBuf::from)
+}
 
 /// `LOG_DAEMON`, the facility NUT's daemons log with.
 pub const FACILITY_DAEMON: u8 = 3;
@@ -74,9 +84,9 @@ pub fn send_to(socket: &Path, severity: Severity, ident: &str, msg: &str) -> boo
     sent
 }
 
-/// [`send_to`] with [`DEV_LOG`].
+/// [`send_to`] with [`socket`] (normally [`DEV_LOG`]).
 pub fn syslog(severity: Severity, ident: &str, msg: &str) -> bool {
-    send_to(Path::new(DEV_LOG), severity, ident, msg)
+    send_to(&socket(), severity, ident, msg)
 }
 
 #[cfg(test)]
