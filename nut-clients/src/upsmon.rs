@@ -238,8 +238,17 @@ impl Runner {
         &self.monitor
     }
 
-    /// Runs until a shutdown or a stop signal.
+    /// Runs until a shutdown or a stop signal. After a shutdown it waits
+    /// for the queued NOTIFYCMDs (SHUTDOWN's among them) before returning.
     pub fn run(&mut self) -> Ending {
+        let ending = self.run_loop();
+        if matches!(ending, Ending::Shutdown) {
+            self.notifier.wait_all();
+        }
+        ending
+    }
+
+    fn run_loop(&mut self) -> Ending {
         let mask = control_signals();
         let sfd = block_signals().and_then(|()| {
             SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)

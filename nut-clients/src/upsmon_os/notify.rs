@@ -3,6 +3,14 @@
 use super::syslog::{self, Severity};
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long one NOTIFYCMD may run before the next notification's starts
+/// anyway (it keeps running, and is reaped later).
+pub const EXEC_ORDER_WAIT: Duration = Duration::from_secs(10);
 
 /// Where a notification goes (upsmon.conf `NOTIFYFLAG`; IGNORE is all
 /// false).
@@ -28,10 +36,22 @@ pub fn exec_script(notifycmd: &str) -> String {
 
 /// Runs notifications and keeps the processes it started until they are
 /// reaped with [`reap`](Notifier::reap).
+///
+/// NOTIFYCMD runs one at a time, in the order the notifications were
+/// raised, on a thread of its own: the next starts when the previous has
+/// ended, or after [`EXEC_ORDER_WAIT`]. (NUT starts each at once, so two
+/// raised together, such as LOWBATT and SHUTDOWN or ONBATT and ONLINE on
+/// a flapping line, may reach the script, and upssched's timers, in
+/// either order.) The caller never waits.
 #[derive(Debug)]
 pub struct Notifier {
     ident: String,
     children: Vec<Child>,
+    /// The NOTIFYCMD thread's queue, started with the first NOTIFYCMD (so
+    /// that it inherits the signal mask the caller set up by then).
+    exec: Option<mpsc::Sender<Command>>,
+    /// NOTIFYCMDs queued or running.
+    exec_pending: Arc<AtomicUsize>,
     /// Environment variables removed from NOTIFYCMD and `wall`.
     hide_env: Vec<String>,
     /// The `wall` program.
@@ -44,6 +64,8 @@ impl Notifier {
         Notifier {
             ident: ident.to_string(),
             children: Vec::new(),
+            exec: None,
+            exec_pending: Arc::new(AtomicUsize::new(0)),
             hide_env: vec![super::privsep::CHILD_ENV.to_string()],
             wall: "wall".into(),
         }
@@ -80,10 +102,35 @@ impl Notifier {
                 c.arg("-c").arg(exec_script(cmd)).arg("sh").arg(message);
                 c.env("NOTIFYTYPE", notify_type).env("UPSNAME", upsname.unwrap_or(""));
                 c.stdin(Stdio::null());
-                if let Some(child) = self.spawn(c, "NOTIFYCMD") {
-                    self.children.push(child);
+                for k in &self.hide_env {
+                    c.env_remove(k);
+                }
+                self.queue_exec(c);
+            }
+        }
+    }
+
+    /// Hands NOTIFYCMD to the thread that runs them in order.
+    fn queue_exec(&mut self, c: Command) {
+        if self.exec.is_none() {
+            let (tx, rx) = mpsc::channel();
+            let pending = self.exec_pending.clone();
+            let started = std::thread::Builder::new()
+                .name("notifycmd".into())
+                .spawn(move || run_in_order(rx, &pending));
+            match started {
+                Ok(_) => self.exec = Some(tx),
+                Err(e) => {
+                    tracing::warn!("cannot run NOTIFYCMD: no thread: {e}");
+                    return;
                 }
             }
+        }
+        let Some(tx) = &self.exec else { return };
+        self.exec_pending.fetch_add(1, Ordering::SeqCst);
+        if tx.send(c).is_err() {
+            self.exec_pending.fetch_sub(1, Ordering::SeqCst);
+            tracing::warn!("cannot run NOTIFYCMD: its thread is gone");
         }
     }
 
@@ -107,18 +154,60 @@ impl Notifier {
         c.spawn().map_err(|e| tracing::warn!("cannot run {what}: {e}")).ok()
     }
 
-    /// Reaps the notification processes that have ended; returns how many
-    /// are still running. Call it once per poll loop.
+    /// Reaps the `wall` processes that have ended; returns how many
+    /// notifications are still running or queued. Call it once per poll
+    /// loop.
     pub fn reap(&mut self) -> usize {
         self.children.retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_)) | Err(_)));
-        self.children.len()
+        self.children.len() + self.exec_pending.load(Ordering::SeqCst)
     }
 
-    /// Waits for every notification process (for tests and orderly exit).
+    /// Waits for every notification process (for tests and orderly exit),
+    /// NOTIFYCMDs for at most [`EXEC_ORDER_WAIT`] each.
     pub fn wait_all(&mut self) {
         for mut c in self.children.drain(..) {
             let _ = c.wait();
         }
+        let mut last = (self.exec_pending.load(Ordering::SeqCst), Instant::now());
+        while last.0 > 0 && last.1.elapsed() < EXEC_ORDER_WAIT + Duration::from_secs(1) {
+            std::thread::sleep(Duration::from_millis(2));
+            let now = self.exec_pending.load(Ordering::SeqCst);
+            if now != last.0 {
+                last = (now, Instant::now());
+            }
+        }
+    }
+}
+
+/// The NOTIFYCMD thread: runs each command to its end (or for
+/// [`EXEC_ORDER_WAIT`]) before the next, until the queue is dropped.
+fn run_in_order(rx: mpsc::Receiver<Command>, pending: &AtomicUsize) {
+    let mut late: Vec<Child> = Vec::new();
+    for mut c in rx {
+        match c.spawn() {
+            Ok(mut child) => {
+                let start = Instant::now();
+                loop {
+                    match child.try_wait() {
+                        Ok(None) if start.elapsed() >= EXEC_ORDER_WAIT => {
+                            tracing::warn!(
+                                "NOTIFYCMD still running after {} s; the next one starts",
+                                EXEC_ORDER_WAIT.as_secs()
+                            );
+                            late.push(child);
+                            break;
+                        }
+                        // The script's own run time, sampled finely: a
+                        // notification script takes milliseconds.
+                        Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+                        Ok(Some(_)) | Err(_) => break,
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("cannot run NOTIFYCMD: {e}"),
+        }
+        late.retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_)) | Err(_)));
+        pending.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -126,23 +215,26 @@ impl Notifier {
 mod tests {
     use super::*;
 
+    /// A NOTIFYCMD in `dir`: a shell script whose `body` appends to the
+    /// file `{rec}`; returns the command and the record file's path.
+    fn recorder(dir: &std::path::Path, body: &str) -> (String, std::path::PathBuf) {
+        let out = dir.join("rec");
+        let script = dir.join("rec.sh");
+        let body = body.replace("{rec}", &out.display().to_string());
+        std::fs::write(&script, format!("#!/bin/sh\n{body}")).unwrap();
+        (format!("/bin/sh {}", script.display()), out)
+    }
+
     #[test]
     fn exec_passes_message_and_env() {
         let dir = nut_testkit::temp_dir();
-        let out = dir.path().join("rec");
-        let script = dir.path().join("rec.sh");
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >> {0}\n\
-                 echo \" T=$NOTIFYTYPE U=$UPSNAME\" >> {0}\n",
-                out.display()
-            ),
-        )
-        .unwrap();
+        let (cmd, out) = recorder(
+            dir.path(),
+            "for a in \"$@\"; do printf '[%s]' \"$a\"; done >> {rec}\n\
+             echo \" T=$NOTIFYTYPE U=$UPSNAME\" >> {rec}\n",
+        );
         let mut n = Notifier::new("upsmon-test");
         let flags = NotifyFlags { exec: true, ..Default::default() };
-        let cmd = format!("/bin/sh {}", script.display());
         n.notify(
             flags,
             Some(&cmd),
@@ -177,5 +269,26 @@ mod tests {
         // No flags: nothing runs.
         n.notify(NotifyFlags::default(), Some(&cmd), "X", None, "m");
         assert_eq!(n.reap(), 0);
+    }
+
+    /// A slow NOTIFYCMD does not let the next ones overtake it, and the
+    /// caller is not held up meanwhile.
+    #[test]
+    fn notifycmds_run_in_the_order_raised() {
+        let dir = nut_testkit::temp_dir();
+        let (cmd, out) = recorder(
+            dir.path(),
+            "[ \"$NOTIFYTYPE\" = LOWBATT ] && sleep 1\necho \"$NOTIFYTYPE\" >> {rec}\n",
+        );
+        let flags = NotifyFlags { exec: true, ..Default::default() };
+        let mut n = Notifier::new("upsmon-test");
+        for kind in ["LOWBATT", "FSD", "SHUTDOWN"] {
+            n.notify(flags, Some(&cmd), kind, Some("u"), kind);
+        }
+        // All three still pending: the caller did not wait for the first.
+        assert_eq!(n.reap(), 3);
+        n.wait_all();
+        assert_eq!(n.reap(), 0);
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "LOWBATT\nFSD\nSHUTDOWN\n");
     }
 }
