@@ -3,63 +3,13 @@
 //! what it sees; trusting it is the administrator's decision), and nothing
 //! but `VER` is sent over the session.
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, ring};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
+use rustls::crypto::ring;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Accepts any certificate but still checks the handshake signatures.
-#[derive(Debug)]
-struct Record(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for Record {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
 
 /// Runs the handshake on `stream` (just after `OK STARTTLS`), sends `VER`
 /// and describes the outcome; `Err` says why it failed.
@@ -73,7 +23,7 @@ pub(crate) fn handshake(
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("tls setup: {e}"))?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Record(provider)))
+        .with_custom_certificate_verifier(nut_client::tls::accept_any_server_certificate(&provider))
         .with_no_client_auth();
     let name = ServerName::try_from(host.to_string())
         .unwrap_or_else(|_| ServerName::try_from("localhost").expect("valid name"));

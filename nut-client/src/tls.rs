@@ -159,11 +159,9 @@ impl TlsOptions {
             builder.with_root_certificates(self.roots()?)
         } else {
             tracing::warn!("server certificate verification is disabled");
-            builder.dangerous().with_custom_certificate_verifier(Arc::new(
-                DangerousAcceptAnyServerCertificate {
-                    algorithms: provider.signature_verification_algorithms,
-                },
-            ))
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(accept_any_server_certificate(&provider))
         };
         match &self.client_cert {
             None => Ok(builder.with_no_client_auth()),
@@ -298,6 +296,20 @@ pub(crate) fn classify(e: &rustls::Error, name: &str) -> TlsError {
         ) => TlsError::ClientCertRejected(format!("alert {a:?}")),
         _ => TlsError::Handshake(e.to_string()),
     }
+}
+
+/// The verifier behind `verify(false)` (NUT's `CERTVERIFY 0`), for tools
+/// that must talk to a server whatever certificate it presents (such as a
+/// checker that reports it): any server certificate is accepted for any
+/// name, while the handshake signatures are still checked with
+/// `provider`'s algorithms. The session is encrypted; the server is not
+/// authenticated.
+pub fn accept_any_server_certificate(
+    provider: &rustls::crypto::CryptoProvider,
+) -> Arc<dyn ServerCertVerifier> {
+    Arc::new(DangerousAcceptAnyServerCertificate {
+        algorithms: provider.signature_verification_algorithms,
+    })
 }
 
 /// The verifier behind `verify(false)` (NUT's `CERTVERIFY 0`): it accepts

@@ -19,16 +19,7 @@ fn data(name: &str) -> PathBuf {
 
 /// Our upsd with one dummy UPS and the given extra `upsd.conf` lines.
 fn our_upsd(extra: &str) -> NutServer {
-    NutServer::start(
-        &workspace_bin("nut-upsd", "upsd"),
-        NutConfig {
-            ups_conf: "[dummy]\n  driver = dummy-ups\n  port = dummy.dev\n",
-            users: "",
-            upsd_conf_extra: extra,
-            files: &[("dummy.dev", "ups.status: OL\nbattery.charge: 100\n")],
-            wait_for: &["dummy"],
-        },
-    )
+    NutServer::start(&workspace_bin("nut-upsd", "upsd"), NutConfig::one_dummy(extra))
 }
 
 fn tls_upsd() -> NutServer {

@@ -16,16 +16,7 @@ fn cert(name: &str) -> PathBuf {
 }
 
 fn our_upsd(extra: &str) -> NutServer {
-    NutServer::start(
-        &workspace_bin("nut-upsd", "upsd"),
-        NutConfig {
-            ups_conf: "[dummy]\n  driver = dummy-ups\n  port = dummy.dev\n",
-            users: "",
-            upsd_conf_extra: extra,
-            files: &[("dummy.dev", "ups.status: OL\nbattery.charge: 100\n")],
-            wait_for: &["dummy"],
-        },
-    )
+    NutServer::start(&workspace_bin("nut-upsd", "upsd"), NutConfig::one_dummy(extra))
 }
 
 fn args(server: &NutServer, a: &[&str]) -> Vec<String> {
@@ -99,16 +90,10 @@ fn upsc_matches_debian_on_debian_nss_upsd() {
     nss("pk12util", &["-i", p12.to_str().unwrap(), "-d", &sql, "-W", "testpass"]);
     let s = NutServer::start(
         &peer("upsd"),
-        NutConfig {
-            ups_conf: "[dummy]\n  driver = dummy-ups\n  port = dummy.dev\n",
-            users: "",
-            upsd_conf_extra: &format!(
-                "CERTPATH {}\nCERTIDENT nut-test-server \"\"\n",
-                db.path().display()
-            ),
-            files: &[("dummy.dev", "ups.status: OL\nbattery.charge: 100\n")],
-            wait_for: &["dummy"],
-        },
+        NutConfig::one_dummy(&format!(
+            "CERTPATH {}\nCERTIDENT nut-test-server \"\"\n",
+            db.path().display()
+        )),
     );
     for a in [&["dummy@{h}"][..], &["dummy@{h}", "ups.status"], &["-l", "{h}"]] {
         let a = args(&s, a);

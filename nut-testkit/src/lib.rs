@@ -220,6 +220,20 @@ pub struct NutConfig<'a> {
     pub wait_for: &'a [&'a str],
 }
 
+impl<'a> NutConfig<'a> {
+    /// One UPS, `dummy`, on line with a full battery, no users, and
+    /// `upsd_conf_extra` in `upsd.conf` (the TLS tests' server).
+    pub fn one_dummy(upsd_conf_extra: &'a str) -> Self {
+        NutConfig {
+            ups_conf: "[dummy]\n  driver = dummy-ups\n  port = dummy.dev\n",
+            users: "",
+            upsd_conf_extra,
+            files: &[("dummy.dev", "ups.status: OL\nbattery.charge: 100\n")],
+            wait_for: &["dummy"],
+        }
+    }
+}
+
 impl NutServer {
     /// Writes the configuration, starts the drivers and `server_bin`, and
     /// waits until every UPS in `cfg.wait_for` serves data.

@@ -221,14 +221,6 @@ fn certrequest_without_certpath_is_a_clear_startup_error() {
     )
     .unwrap();
     std::fs::write(dir.path().join("ups.conf"), support::UPS_CONF).unwrap();
-    let out = Command::new(support::ours_bin())
-        .args(["-F", "-u", "root"])
-        .env("NUT_CONFPATH", dir.path())
-        .env("NUT_STATEPATH", dir.path())
-        .env("NUT_ALTPIDPATH", dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = support::refused_start(dir.path());
     assert!(err.contains("CERTREQUEST needs CERTPATH"), "{err}");
 }

@@ -122,15 +122,7 @@ fn a_second_instance_is_refused_and_bad_config_names_file_and_line() {
     let dir = nut_testkit::temp_dir();
     std::fs::write(dir.path().join("upsd.conf"), "FOO 1\nMAXAGE soon\n").unwrap();
     std::fs::write(dir.path().join("ups.conf"), support::UPS_CONF).unwrap();
-    let out = Command::new(support::ours_bin())
-        .args(["-F", "-u", "root"])
-        .env("NUT_CONFPATH", dir.path())
-        .env("NUT_STATEPATH", dir.path())
-        .env("NUT_ALTPIDPATH", dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = support::refused_start(dir.path());
     assert!(err.contains("upsd.conf:2: MAXAGE needs a positive number"), "{err}");
 }
 

@@ -127,38 +127,33 @@ const RAW: &[&[u8]] = &[
 #[test]
 fn raw_requests_get_the_same_bytes() {
     let (ours, real) = both();
-    let mut a = Raw::connect(ours.port);
-    let mut b = Raw::connect(real.port);
-    for req in RAW {
-        let x = a.exchange(req);
-        let y = b.exchange(req);
-        assert_eq!(
-            String::from_utf8_lossy(&x),
-            String::from_utf8_lossy(&y),
-            "request {:?}",
-            String::from_utf8_lossy(req)
-        );
-    }
+    // Requests on a fresh pair of connections, one to each server, must
+    // get the same bytes; returns our side's connection.
+    let same = |requests: &[&[u8]]| -> Raw {
+        let mut a = Raw::connect(ours.port);
+        let mut b = Raw::connect(real.port);
+        for req in requests {
+            let x = a.exchange(req);
+            let y = b.exchange(req);
+            assert_eq!(
+                String::from_utf8_lossy(&x),
+                String::from_utf8_lossy(&y),
+                "request {:?}",
+                String::from_utf8_lossy(req)
+            );
+        }
+        a
+    };
+    same(RAW);
     // An admin session on a second connection each.
-    let mut a = Raw::connect(ours.port);
-    let mut b = Raw::connect(real.port);
-    for req in [
+    let mut a = same(&[
         &b"USERNAME admin\nPASSWORD adminpass\n"[..],
         b"SET VAR dummy nonexistent x\nSET VAR dummy driver.name x\nINSTCMD dummy nope\n",
         b"INSTCMD nosuchups load.off\n",
         b"FSD dummy\nGET VAR dummy ups.status\nLIST RW dummy\n",
         b"LOGIN dummy\nLOGIN other\nGET NUMLOGINS dummy\nLIST CLIENT dummy\n",
         b"PRIMARY dummy\nMASTER dummy\n",
-    ] {
-        let x = a.exchange(req);
-        let y = b.exchange(req);
-        assert_eq!(
-            String::from_utf8_lossy(&x),
-            String::from_utf8_lossy(&y),
-            "request {:?}",
-            String::from_utf8_lossy(req)
-        );
-    }
+    ]);
     // VER and server.info differ only in the version.
     let v = a.exchange(b"VER\nGET VAR x server.info\nGET VAR x server.version\n");
     let v = String::from_utf8(v).unwrap();

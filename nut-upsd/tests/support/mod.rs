@@ -50,6 +50,22 @@ pub fn ours_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_upsd"))
 }
 
+/// Starts our upsd in the foreground on the configuration in `confdir`
+/// (also its state and PID directory), expects it to refuse to start, and
+/// returns its stderr.
+#[allow(dead_code)] // Not every test file uses it.
+pub fn refused_start(confdir: &Path) -> String {
+    let out = Command::new(ours_bin())
+        .args(["-F", "-u", "root"])
+        .env("NUT_CONFPATH", confdir)
+        .env("NUT_STATEPATH", confdir)
+        .env("NUT_ALTPIDPATH", confdir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "it started");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 impl World {
     pub fn etc(&self) -> PathBuf {
         self.dir.path().join("etc")
