@@ -7,9 +7,11 @@ extern crate alloc;
 pub mod config;
 pub mod frame;
 pub mod net;
+pub mod publish;
 mod scan;
 pub mod secret;
 pub mod sock;
+pub mod state;
 pub mod token;
 
 pub use frame::{FrameError, LineFramer};

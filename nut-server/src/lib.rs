@@ -2,5 +2,5 @@
 #![forbid(unsafe_code)]
 
 pub mod driver;
-pub mod state;
+pub use nut_proto::state;
 pub mod upsd;

@@ -7,10 +7,12 @@
 //! and commands sorted case-insensitively by name (NUT's order), enum values
 //! and ranges in insertion order.
 
-use nut_proto::sock::{DriverMessage, VarFlags};
-use std::borrow::Cow;
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::sock::{DriverMessage, VarFlags};
+use alloc::borrow::Cow;
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::cmp::Ordering;
 
 /// A name that compares and sorts case-insensitively (ASCII), as NUT looks
 /// up and lists names, while keeping the spelling it was created with.
@@ -265,7 +267,7 @@ impl UpsState {
     pub fn dump(&self) -> impl Iterator<Item = DriverMessage<'_>> {
         let vars = self.vars.iter().flat_map(|(name, v)| {
             let var = || Cow::Borrowed(name.as_str());
-            std::iter::once(DriverMessage::SetInfo { var: var(), value: Cow::Borrowed(&v.value) })
+            core::iter::once(DriverMessage::SetInfo { var: var(), value: Cow::Borrowed(&v.value) })
                 .chain(
                     v.enums.iter().map(move |e| DriverMessage::AddEnum {
                         var: var(),
@@ -292,6 +294,7 @@ impl UpsState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
 
     fn apply_lines(state: &mut UpsState, lines: &str) {
         for line in lines.lines() {
