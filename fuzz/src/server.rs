@@ -10,11 +10,12 @@ use nut_proto::frame::LineFramer;
 use nut_proto::net::{Command, Reply};
 use nut_proto::sock::{DriverMessage, ServerMessage, TrackingResult};
 use nut_proto::token;
-use nut_server::driver::dummy::{Step, parse_script, set_dummy_var};
-use nut_server::driver::{
-    CloseReason, Device, DeviceError, Driver, DriverConfig, Dstate, MAX_VALUE_LEN,
+use nut_driver::{
+    CloseReason, Device, DeviceError, Driver, DriverConfig, Dstate, MAX_VALUE_LEN, Message,
+    SocketConfig, Timing, UpdateKind,
 };
-use nut_server::state::{MAX_ENTRIES, UpsState};
+use nut_drivers::dummy::{Step, parse_script, set_dummy_var};
+use nut_proto::state::{MAX_ENTRIES, UpsState};
 use nut_server::upsd::{
     ConnId, Descriptions, Dest, Event, MAX_LINE, Options, Server, UpsEntry, User, Users,
 };
@@ -478,7 +479,7 @@ struct FuzzDevice {
 }
 
 impl Device for FuzzDevice {
-    fn open(&mut self, st: &mut Dstate, _: Instant) -> Result<(), DeviceError> {
+    fn connect(&mut self, st: &mut Dstate, _: Instant) -> Result<(), DeviceError> {
         set_dummy_var(st, "ups.mfr", "Fuzz");
         set_dummy_var(st, "ups.status", "OL");
         st.addenum("ups.mfr", "Fuzz");
@@ -487,13 +488,13 @@ impl Device for FuzzDevice {
         Ok(())
     }
 
-    fn update(&mut self, st: &mut Dstate, _: Instant) -> Result<(), DeviceError> {
+    fn update(&mut self, st: &mut Dstate, _: UpdateKind, _: Instant) -> Result<(), DeviceError> {
         self.ticks = self.ticks.wrapping_add(1);
         st.setinfo("battery.charge", &(self.ticks % 101).to_string());
-        if self.fail { Err(DeviceError::Unsupported("fuzz failure")) } else { Ok(()) }
+        if self.fail { Err(DeviceError::Stale(Message::cause("fuzz failure"))) } else { Ok(()) }
     }
 
-    fn instcmd(&mut self, _: &mut Dstate, cmd: &str, _: Option<&str>) -> TrackingResult {
+    fn instcmd(&mut self, _: &mut Dstate, cmd: &str, _: Option<&str>, _: Instant) -> TrackingResult {
         if cmd.eq_ignore_ascii_case("load.off") {
             TrackingResult::Handled
         } else {
@@ -501,7 +502,7 @@ impl Device for FuzzDevice {
         }
     }
 
-    fn setvar(&mut self, st: &mut Dstate, var: &str, value: &str) -> TrackingResult {
+    fn setvar(&mut self, st: &mut Dstate, var: &str, value: &str, _: Instant) -> TrackingResult {
         set_dummy_var(st, var, value)
     }
 }
@@ -555,14 +556,12 @@ pub fn driver_session(data: &[u8]) {
     let now0 = Instant::now();
     let mut now = now0;
     let config = DriverConfig {
-        max_output: DRIVER_MAX_OUTPUT,
-        max_line: 512,
-        pid: 42,
-        poll_interval: Duration::from_secs(2),
+        timing: Timing { poll_interval: Duration::from_secs(2), ..Timing::default() },
+        socket: SocketConfig { max_output: DRIVER_MAX_OUTPUT, max_line: 512, pid: 42 },
     };
     let mut driver = Driver::new(FuzzDevice { fail: false, ticks: 0 }, Dstate::new(), config);
     driver.start(now).expect("open");
-    let mut conns: Vec<Option<(nut_server::driver::ConnId, SockModel)>> =
+    let mut conns: Vec<Option<(nut_driver::ConnId, SockModel)>> =
         (0..DRIVER_CONNS).map(|_| None).collect();
     let mut n = 0;
     while !input.is_empty() && n < MAX_OPS {
@@ -666,7 +665,7 @@ fn count_requests(m: &mut SockModel, mut bytes: &[u8]) {
 
 fn write_some<D: Device>(
     driver: &mut Driver<D>,
-    id: nut_server::driver::ConnId,
+    id: nut_driver::ConnId,
     m: &mut SockModel,
     max: usize,
 ) {
@@ -752,7 +751,17 @@ fn raw_file(data: &[u8]) {
             Step::Set { name, value } => {
                 assert!(!name.is_empty() && !name.starts_with("driver."), "step for {name:?}");
                 assert!(!name.contains(':'), "name {name:?} keeps its colon");
-                assert!(name.len() + value.len() <= data.len());
+                // The value is the words after the name joined by single
+                // spaces, as NUT's dummy-ups joins them, and `=` is a word
+                // of its own (`a=b` gives `= b`): its bytes come from the
+                // file, plus one space per join. A line holds at most
+                // MAX_WORDS words, each from at least one byte of it.
+                let joins = (token::MAX_WORDS - 2).min(data.len().saturating_sub(2));
+                assert!(
+                    name.len() + value.len() <= data.len() + joins,
+                    "{name:?} = {value:?} from {} bytes",
+                    data.len()
+                );
             }
             Step::Status(tokens) => assert!(tokens.len() <= token::MAX_WORDS),
             Step::Alarm(_) => alarm = true,

@@ -1,9 +1,9 @@
 //! `upsdrvctl start|stop|shutdown [ups]`: starts, stops or runs the
 //! power-off (`-k`) of the drivers configured in ups.conf.
 
-use crate::getopt::{Arg, getopt};
-use nut_server::driver::io::read_pid;
-use nut_server::driver::params::UpsConfGlobal;
+use nut_daemon::getopt::{Arg, getopt};
+use nut_daemon::pidfile::read_pid;
+use nut_driver::params::UpsConfGlobal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
@@ -47,7 +47,7 @@ pub fn find_driver(driver: &str, driverpath: Option<&str>) -> Option<PathBuf> {
     let own = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf));
     own.into_iter()
         .chain(driverpath.map(PathBuf::from))
-        .chain(std::iter::once(PathBuf::from(crate::DEFAULT_DRIVERPATH)))
+        .chain(std::iter::once(PathBuf::from(nut_daemon::paths::DEFAULT_DRIVERPATH)))
         .map(|d| d.join(driver))
         .find(|p| p.is_file())
 }
@@ -92,7 +92,7 @@ impl Ctl {
     }
 
     fn stop(&self, ups: &UpsEntry) -> bool {
-        let pidfn = crate::altpidpath(self.global.statepath.as_deref())
+        let pidfn = nut_daemon::paths::altpidpath(self.global.statepath.as_deref())
             .join(format!("{}-{}.pid", ups.driver, ups.name));
         if self.testing {
             println!("Stopping PID file {}", pidfn.display());
@@ -186,10 +186,7 @@ pub fn run(args: &[String]) -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             Arg::Opt('V', _) => {
-                println!(
-                    "Network UPS Tools - UPS driver controller {}",
-                    nut_server::driver::NUT_VERSION
-                );
+                println!("Network UPS Tools - UPS driver controller {}", nut_driver::NUT_VERSION);
                 return ExitCode::SUCCESS;
             }
             Arg::Opt('t', _) => ctl.testing = true,
@@ -199,12 +196,12 @@ pub fn run(args: &[String]) -> ExitCode {
             Arg::Operand(o) => operands.push(o),
         }
     }
-    crate::init_logging(ctl.debug);
+    nut_daemon::init_logging(ctl.debug);
     let Some(action) = operands.first().cloned() else {
         eprintln!("Error: no command specified\n{}", usage());
         return ExitCode::FAILURE;
     };
-    let conf = match crate::read_ups_conf() {
+    let conf = match nut_driver::run::read_ups_conf() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("Fatal error: {e}");

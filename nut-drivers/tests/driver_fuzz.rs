@@ -2,8 +2,8 @@
 //! session: the committed dumps, mutated and mixed with garbage, never
 //! panic, and memory stays bounded. Deterministic (a fixed xorshift seed).
 
-use nut_server::driver::dummy::{MAX_FILE_LEN, Step, parse_script, set_dummy_var};
-use nut_server::driver::{Device, DeviceError, Driver, DriverConfig, Dstate};
+use nut_driver::{Device, DeviceError, Driver, DriverConfig, Dstate, UpdateKind};
+use nut_drivers::dummy::{MAX_FILE_LEN, Step, parse_script, set_dummy_var};
 use std::path::Path;
 use std::time::Instant;
 
@@ -100,7 +100,7 @@ fn script_parsing_never_panics_and_is_bounded() {
         }
         let st = play(&script.steps);
         for (_, v) in st.tree().vars() {
-            assert!(v.value.len() <= nut_server::driver::MAX_VALUE_LEN);
+            assert!(v.value.len() <= nut_driver::MAX_VALUE_LEN);
         }
     }
     // A huge file is cut, not read whole.
@@ -116,11 +116,11 @@ fn script_parsing_never_panics_and_is_bounded() {
 struct Null;
 
 impl Device for Null {
-    fn open(&mut self, st: &mut Dstate, _: Instant) -> Result<(), DeviceError> {
+    fn connect(&mut self, st: &mut Dstate, _: Instant) -> Result<(), DeviceError> {
         st.setinfo("ups.status", "OL");
         Ok(())
     }
-    fn update(&mut self, _: &mut Dstate, _: Instant) -> Result<(), DeviceError> {
+    fn update(&mut self, _: &mut Dstate, _: UpdateKind, _: Instant) -> Result<(), DeviceError> {
         Ok(())
     }
 }
@@ -129,7 +129,8 @@ impl Device for Null {
 fn socket_sessions_survive_garbage() {
     let mut rng = Rng(42);
     let now = Instant::now();
-    let config = DriverConfig { max_output: 64 * 1024, ..DriverConfig::default() };
+    let mut config = DriverConfig::default();
+    config.socket.max_output = 64 * 1024;
     let mut d = Driver::new(Null, Dstate::new(), config);
     d.start(now).unwrap();
     let seeds: &[&[u8]] = &[

@@ -1,6 +1,5 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-pub mod driver;
 pub use nut_proto::state;
 pub mod upsd;

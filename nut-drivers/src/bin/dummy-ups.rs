@@ -2,6 +2,5 @@
 #![forbid(unsafe_code)]
 
 fn main() -> std::process::ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    nut_drivers::driver_main::run_dummy_ups(&args)
+    nut_driver::run::run::<nut_drivers::dummy::DummyUpsDriver>()
 }

@@ -7,11 +7,9 @@
 //! bare, clear an alarm). [`parse_script`] turns bytes into [`Step`]s
 //! without I/O; [`DummyUps`] plays them.
 
-use super::core::{Driver, DriverConfig};
-use super::device::{Device, DeviceError};
-use super::dstate::Dstate;
-use super::params::{DriverParams, VarKind, VarSpec};
-use super::repeater::Repeater;
+use crate::repeater::Repeater;
+use nut_driver::params::{DriverParams, VarKind, VarSpec};
+use nut_driver::{Device, DeviceError, Dstate, Message, UpdateKind};
 use nut_proto::config::MAX_CONFIG_LINE;
 use nut_proto::frame::LineFramer;
 use nut_proto::sock::{TrackingResult, VarFlags};
@@ -262,7 +260,9 @@ pub fn select_mode(mode: Option<&str>, port: &str) -> Result<(Mode, &'static str
         Some("dummy-loop") => return Ok((Mode::Loop, "dummy-loop")),
         Some("dummy-once") => return Ok((Mode::Once, "dummy-once")),
         Some("dummy") => return Ok((Mode::Loop, "dummy-loop")),
-        Some(other) => return Err(DeviceError::Config(format!("unsupported mode: {other}"))),
+        Some(other) => {
+            return Err(DeviceError::Fatal(Message::cause(format!("unsupported mode: {other}"))));
+        }
         None => {}
     }
     Ok(if port.contains('@') {
@@ -303,7 +303,8 @@ pub struct DummyUps {
 impl DummyUps {
     /// A device for these settings; `confpath` is NUT_CONFPATH.
     pub fn new(params: &DriverParams, confpath: &Path) -> Result<Self, DeviceError> {
-        let port = params.port.as_deref().ok_or_else(|| DeviceError::Config("no port".into()))?;
+        let port =
+            params.port.as_deref().ok_or_else(|| DeviceError::Fatal(Message::cause("no port")))?;
         let (mode, mode_name) = select_mode(params.get("mode"), port)?;
         let repeater = match mode {
             Mode::Repeater => Some(Repeater::new(
@@ -337,10 +338,10 @@ impl DummyUps {
 
     fn load(&mut self) -> Result<Script, DeviceError> {
         let bytes = std::fs::read(&self.path).map_err(|e| {
-            DeviceError::Config(format!(
+            DeviceError::Fatal(Message::cause(format!(
                 "can't open dummy-ups definition file {}: {e}",
                 self.path.display()
-            ))
+            )))
         })?;
         self.mtime = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
         Ok(parse_script(&bytes))
@@ -406,7 +407,7 @@ impl DummyUps {
 }
 
 impl Device for DummyUps {
-    fn open(&mut self, st: &mut Dstate, now: Instant) -> Result<(), DeviceError> {
+    fn connect(&mut self, st: &mut Dstate, now: Instant) -> Result<(), DeviceError> {
         st.setinfo("driver.parameter.mode", self.mode_name);
         match &mut self.repeater {
             Some(r) => r.open(st)?,
@@ -421,7 +422,7 @@ impl Device for DummyUps {
         Ok(())
     }
 
-    fn update(&mut self, st: &mut Dstate, now: Instant) -> Result<(), DeviceError> {
+    fn update(&mut self, st: &mut Dstate, _: UpdateKind, now: Instant) -> Result<(), DeviceError> {
         if let Some(r) = &mut self.repeater {
             return r.update(st);
         }
@@ -436,14 +437,20 @@ impl Device for DummyUps {
         }
     }
 
-    fn setvar(&mut self, st: &mut Dstate, var: &str, value: &str) -> TrackingResult {
+    fn setvar(&mut self, st: &mut Dstate, var: &str, value: &str, _: Instant) -> TrackingResult {
         if let Some(r) = &mut self.repeater {
             return r.setvar(var, value);
         }
         set_dummy_var(st, var, value)
     }
 
-    fn instcmd(&mut self, _st: &mut Dstate, cmd: &str, param: Option<&str>) -> TrackingResult {
+    fn instcmd(
+        &mut self,
+        _st: &mut Dstate,
+        cmd: &str,
+        param: Option<&str>,
+        _: Instant,
+    ) -> TrackingResult {
         if let Some(r) = &mut self.repeater {
             return r.instcmd(cmd, param);
         }
@@ -451,25 +458,27 @@ impl Device for DummyUps {
     }
 }
 
-/// Builds and starts `dummy-ups` as its `main` does: publishes the
-/// `driver.*` variables, opens the device, runs the first update, then
-/// publishes `driver.parameter.pollinterval` and `synchronous`. `st` holds
-/// what the settings published (see [`DriverParams::read_ups_conf`]).
-pub fn start_dummy_ups(
-    params: &DriverParams,
-    mut st: Dstate,
-    confpath: &Path,
-    now: Instant,
-) -> Result<Driver<DummyUps>, DeviceError> {
-    super::publish_driver_info(&mut st, "dummy-ups", DRIVER_VERSION);
-    let device = DummyUps::new(params, confpath)?;
-    let config = DriverConfig { poll_interval: params.poll_interval(), ..DriverConfig::default() };
-    let mut d = Driver::new(device, st, config);
-    d.start(now)?;
-    d.with_state(|_, st| {
-        st.setinfo("driver.parameter.synchronous", params.synchronous.as_str());
-    });
-    Ok(d)
+/// `dummy-ups` as a driver program: its names, options and device.
+#[derive(Debug)]
+pub struct DummyUpsDriver;
+
+impl nut_driver::run::DriverProgram for DummyUpsDriver {
+    type Device = DummyUps;
+    const NAME: &'static str = "dummy-ups";
+    const DESCRIPTION: &'static str = "Device simulation and repeater driver";
+    const VERSION: &'static str = DRIVER_VERSION;
+    const OPTIONS: &'static [VarSpec] = VARS;
+
+    fn create(params: &DriverParams, env: &nut_driver::run::Env) -> Result<DummyUps, DeviceError> {
+        DummyUps::new(params, &env.confpath)
+    }
+
+    fn reload(poller: &mut nut_driver::Poller<DummyUps>, old: &DriverParams, new: &DriverParams) {
+        if new.get("mode") != old.get("mode") && new.port == old.port {
+            tracing::warn!("reload: port or mode changed; restart the driver to apply");
+        }
+        nut_driver::run::default_reload(poller, old, new);
+    }
 }
 
 #[cfg(test)]

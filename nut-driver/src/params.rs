@@ -1,9 +1,10 @@
 //! Driver settings from `ups.conf` and `-x`, handled as NUT's driver main
-//! does: each accepted setting is published as `driver.parameter.<key>` or
-//! `driver.flag.<key>`, `default.<var>` sets a variable the device may
-//! change, `override.<var>` sets one it may not.
+//! does. They are parsed to a value first ([`DriverParams`]); then
+//! [`DriverParams::publish`] publishes each accepted setting as
+//! `driver.parameter.<key>` or `driver.flag.<key>`, `default.<var>` as a
+//! variable the device may change and `override.<var>` as one it may not.
 
-use super::dstate::Dstate;
+use crate::dstate::Dstate;
 use nut_proto::config::{ConfigFile, Directive};
 use std::time::Duration;
 
@@ -116,6 +117,21 @@ pub struct DriverParams {
     pub values: Vec<(String, Option<String>)>,
     /// `user` came from the command line (then ups.conf does not change it).
     pub user_from_cmdline: bool,
+    /// What [`publish`](Self::publish) publishes, in the order given.
+    pub published: Vec<Published>,
+}
+
+/// One setting as it is published.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Published {
+    /// `driver.parameter.<key>` = value.
+    Parameter(String, String),
+    /// `driver.flag.<key>` = `enabled`.
+    Flag(String),
+    /// `default.<var>`: the variable, which the device may change.
+    Default(String, String),
+    /// `override.<var>`: the variable, which the device may not change.
+    Override(String, String),
 }
 
 impl DriverParams {
@@ -143,13 +159,33 @@ impl DriverParams {
         self.poll_interval.unwrap_or(Duration::from_secs(2))
     }
 
+    /// Publishes the settings (as NUT's driver main does before the device
+    /// is opened).
+    pub fn publish(&self, st: &mut Dstate) {
+        for p in &self.published {
+            match p {
+                Published::Parameter(k, v) => {
+                    st.setinfo(&format!("driver.parameter.{k}"), v);
+                }
+                Published::Flag(k) => {
+                    st.setinfo(&format!("driver.flag.{k}"), "enabled");
+                }
+                Published::Default(var, v) => {
+                    st.setinfo(var, v);
+                }
+                Published::Override(var, v) => {
+                    st.setinfo_immutable(var, v);
+                }
+            }
+        }
+    }
+
     /// Reads `ups.conf`: the global part, then the section of
-    /// [`upsname`](Self::upsname), publishing into `st` as it goes.
+    /// [`upsname`](Self::upsname).
     pub fn read_ups_conf(
         &mut self,
         conf: &ConfigFile,
         vartab: &[VarSpec],
-        st: &mut Dstate,
     ) -> Result<(), ParamError> {
         for d in &conf.global {
             if let Some((k, v)) = conf_kv(d) {
@@ -163,10 +199,9 @@ impl DriverParams {
             .ok_or_else(|| ParamError::SectionNotFound(self.upsname.clone()))?;
         for d in &section.directives {
             match conf_kv(d) {
-                Some((k, Some(v))) => self.section_arg(k, v, vartab, st)?,
-                Some((k, None)) if !self.main_arg(k, None, st) => {
-                    st.setinfo(&format!("driver.flag.{k}"), "enabled");
-                    self.store(k, None, vartab, st)?;
+                Some((k, Some(v))) => self.section_arg(k, v, vartab)?,
+                Some((k, None)) if !self.main_arg(k, None) => {
+                    self.store(k, None, vartab)?;
                 }
                 _ => {}
             }
@@ -174,14 +209,8 @@ impl DriverParams {
         Ok(())
     }
 
-    fn section_arg(
-        &mut self,
-        k: &str,
-        v: &str,
-        vartab: &[VarSpec],
-        st: &mut Dstate,
-    ) -> Result<(), ParamError> {
-        if self.main_arg(k, Some(v), st) {
+    fn section_arg(&mut self, k: &str, v: &str, vartab: &[VarSpec]) -> Result<(), ParamError> {
+        if self.main_arg(k, Some(v)) {
             return Ok(());
         }
         match k {
@@ -199,25 +228,20 @@ impl DriverParams {
                 self.poll_interval = Some(parse_interval(v)?);
                 Ok(())
             }
-            _ => self.store(k, Some(v), vartab, st),
+            _ => self.store(k, Some(v), vartab),
         }
     }
 
     /// Handles one `-x key[=value]` argument.
-    pub fn x_arg(
-        &mut self,
-        arg: &str,
-        vartab: &[VarSpec],
-        st: &mut Dstate,
-    ) -> Result<(), ParamError> {
+    pub fn x_arg(&mut self, arg: &str, vartab: &[VarSpec]) -> Result<(), ParamError> {
         let (k, v) = match arg.split_once('=') {
             Some((k, v)) => (k, Some(v)),
             None => (arg, None),
         };
-        if self.main_arg(k, v, st) {
+        if self.main_arg(k, v) {
             return Ok(());
         }
-        self.store(k, v, vartab, st)
+        self.store(k, v, vartab)
     }
 
     /// Checks what must be present before the driver starts.
@@ -243,19 +267,19 @@ impl DriverParams {
     }
 
     /// The settings of the driver core itself; true when handled.
-    fn main_arg(&mut self, k: &str, v: Option<&str>, st: &mut Dstate) -> bool {
+    fn main_arg(&mut self, k: &str, v: Option<&str>) -> bool {
         match (k, v) {
             ("nolock", _) => {
                 self.nolock = true;
-                st.setinfo("driver.flag.nolock", "enabled");
+                self.published.push(Published::Flag("nolock".into()));
             }
             ("ignorelb", _) => {
-                st.setinfo("driver.flag.ignorelb", "enabled");
+                self.published.push(Published::Flag("ignorelb".into()));
             }
             (_, None) => return false,
             ("port", Some(v)) => {
                 self.port = Some(v.into());
-                st.setinfo("driver.parameter.port", v);
+                self.published.push(Published::Parameter("port".into(), v.into()));
             }
             ("user", Some(v)) => {
                 if !self.user_from_cmdline {
@@ -271,19 +295,13 @@ impl DriverParams {
         true
     }
 
-    fn store(
-        &mut self,
-        k: &str,
-        v: Option<&str>,
-        vartab: &[VarSpec],
-        st: &mut Dstate,
-    ) -> Result<(), ParamError> {
+    fn store(&mut self, k: &str, v: Option<&str>, vartab: &[VarSpec]) -> Result<(), ParamError> {
         if let Some(var) = strip_prefix_ci(k, "override.") {
-            st.setinfo_immutable(var, v.unwrap_or(""));
+            self.published.push(Published::Override(var.into(), v.unwrap_or("").into()));
             return Ok(());
         }
         if let Some(var) = strip_prefix_ci(k, "default.") {
-            st.setinfo(var, v.unwrap_or(""));
+            self.published.push(Published::Default(var.into(), v.unwrap_or("").into()));
             return Ok(());
         }
         let Some(spec) = vartab.iter().find(|s| s.name.eq_ignore_ascii_case(k)) else {
@@ -293,10 +311,10 @@ impl DriverParams {
             ));
         };
         if !spec.sensitive {
-            match v {
-                Some(v) => st.setinfo(&format!("driver.parameter.{k}"), v),
-                None => st.setinfo(&format!("driver.flag.{k}"), "enabled"),
-            };
+            self.published.push(match v {
+                Some(v) => Published::Parameter(k.into(), v.into()),
+                None => Published::Flag(k.into()),
+            });
         }
         self.values.push((k.into(), v.map(String::from)));
         Ok(())
@@ -386,7 +404,9 @@ mod tests {
         );
         let mut st = Dstate::new();
         let mut p = DriverParams::new("dummy-ups", "u");
-        p.read_ups_conf(&conf, VARS, &mut st).unwrap();
+        p.read_ups_conf(&conf, VARS).unwrap();
+        assert_eq!(st.tree().var_count(), 0, "parsing publishes nothing");
+        p.publish(&mut st);
         assert_eq!(p.poll_interval(), Duration::from_secs(5));
         assert_eq!(p.port.as_deref(), Some("a.dev"));
         assert_eq!(p.get("password"), Some("s"));
@@ -396,19 +416,13 @@ mod tests {
             driver.parameter.mode: dummy-once\ndriver.parameter.port: a.dev\nups.id: A\nups.mfr: M\n"
         );
         assert!(st.is_immutable("ups.mfr"));
-        p.x_arg("mode=dummy-loop", VARS, &mut st).unwrap();
+        p.x_arg("mode=dummy-loop", VARS).unwrap();
         assert_eq!(p.get("mode"), Some("dummy-loop"));
-        assert!(matches!(p.x_arg("bogus=1", VARS, &mut st), Err(ParamError::Unknown(..))));
+        assert!(matches!(p.x_arg("bogus=1", VARS), Err(ParamError::Unknown(..))));
         let mut p = DriverParams::new("other-driver", "u");
-        assert!(matches!(
-            p.read_ups_conf(&conf, VARS, &mut st),
-            Err(ParamError::WrongDriver { .. })
-        ));
+        assert!(matches!(p.read_ups_conf(&conf, VARS), Err(ParamError::WrongDriver { .. })));
         let mut p = DriverParams::new("dummy-ups", "nope");
-        assert!(matches!(
-            p.read_ups_conf(&conf, VARS, &mut st),
-            Err(ParamError::SectionNotFound(_))
-        ));
+        assert!(matches!(p.read_ups_conf(&conf, VARS), Err(ParamError::SectionNotFound(_))));
         assert_eq!(UpsConfGlobal::from_conf(&conf).maxretry, 3);
     }
 }

@@ -3,14 +3,13 @@
 //! DATAOK/DATASTALE flag, the `ups.status` and `ups.alarm` helpers), and the
 //! queue of live updates to broadcast to every connection.
 
-use crate::state::{Name, UpsState};
+use nut_proto::publish::{Publish, StatusBuilder, cut_value as cut};
 use nut_proto::sock::{DriverMessage, VarFlags};
+use nut_proto::state::{Name, UpsState};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-/// The longest value a driver publishes, in bytes (NUT's driver state keeps
-/// 255 characters). Longer values are cut at a character boundary.
-pub const MAX_VALUE_LEN: usize = 255;
+pub use nut_proto::publish::MAX_VALUE_LEN;
 
 /// The state a driver publishes, with the operations of NUT's driver core
 /// (`dstate_setinfo`, `dstate_setflags`, `status_set`, ...).
@@ -24,26 +23,13 @@ pub struct Dstate {
     immutable: BTreeSet<Name>,
     stale: bool,
     outbox: Vec<u8>,
-    status: Vec<String>,
-    alarm: Vec<String>,
-    alarm_active: bool,
+    status: StatusBuilder,
 }
 
 impl Default for Dstate {
     fn default() -> Self {
         Self::new()
     }
-}
-
-fn cut(value: &str) -> &str {
-    if value.len() <= MAX_VALUE_LEN {
-        return value;
-    }
-    let mut end = MAX_VALUE_LEN;
-    while !value.is_char_boundary(end) {
-        end -= 1;
-    }
-    &value[..end]
 }
 
 impl Dstate {
@@ -54,9 +40,7 @@ impl Dstate {
             immutable: BTreeSet::new(),
             stale: true,
             outbox: Vec::new(),
-            status: Vec::new(),
-            alarm: Vec::new(),
-            alarm_active: false,
+            status: StatusBuilder::new(),
         }
     }
 
@@ -218,7 +202,7 @@ impl Dstate {
 
     /// Starts a new `ups.status` (`status_init`).
     pub fn status_init(&mut self) {
-        self.status.clear();
+        self.status.status_init();
     }
 
     /// Adds status tokens (`status_set`): the text is split at spaces and a
@@ -226,28 +210,18 @@ impl Dstate {
     /// `LB` is dropped when the `ignorelb` flag is set.
     pub fn status_set(&mut self, tokens: &str) {
         let ignorelb = self.getinfo("driver.flag.ignorelb").is_some();
-        for t in tokens.split(' ').filter(|t| !t.is_empty()) {
-            if ignorelb && t.eq_ignore_ascii_case("LB") {
-                continue;
-            }
-            if !self.status.iter().any(|s| s == t) {
-                self.status.push(t.to_string());
-            }
-        }
+        self.status.status_set(tokens, |t| ignorelb && t.eq_ignore_ascii_case("LB"));
     }
 
     /// Publishes `ups.status` (`status_commit`): `ALARM` first when alarms
     /// are active; with `ignorelb`, `LB` from the charge or runtime limits.
     pub fn status_commit(&mut self) {
-        let mut tokens: Vec<String> = Vec::with_capacity(self.status.len() + 2);
-        if self.alarm_active && !self.status.iter().any(|s| s == "ALARM") {
-            tokens.push("ALARM".into());
-        }
-        tokens.extend(self.status.iter().cloned());
-        if self.getinfo("driver.flag.ignorelb").is_some() && self.below_low() {
-            tokens.push("LB".into());
-        }
-        let value = tokens.join(" ");
+        let lb: &[&str] = if self.getinfo("driver.flag.ignorelb").is_some() && self.below_low() {
+            &["LB"]
+        } else {
+            &[]
+        };
+        let value = self.status.status_value(lb);
         self.setinfo("ups.status", &value);
     }
 
@@ -272,25 +246,24 @@ impl Dstate {
 
     /// Clears the alarms (`alarm_init`).
     pub fn alarm_init(&mut self) {
-        self.alarm.clear();
-        self.alarm_active = false;
+        self.status.alarm_init();
     }
 
     /// Adds an alarm text (`alarm_set`).
     pub fn alarm_set(&mut self, text: &str) {
-        self.alarm.push(text.to_string());
+        self.status.alarm_set(text);
     }
 
     /// Publishes `ups.alarm` or deletes it when there is no alarm
     /// (`alarm_commit`); `ALARM` then leads `ups.status` on its next commit.
     pub fn alarm_commit(&mut self) {
-        if self.alarm.is_empty() {
-            self.delinfo("ups.alarm");
-            self.alarm_active = false;
-        } else {
-            let text = self.alarm.join(" ");
-            self.setinfo("ups.alarm", &text);
-            self.alarm_active = true;
+        match self.status.alarm_commit() {
+            Some(text) => {
+                self.setinfo("ups.alarm", &text);
+            }
+            None => {
+                self.delinfo("ups.alarm");
+            }
         }
     }
 
@@ -351,6 +324,63 @@ impl Dstate {
             s.push('\n');
         }
         s
+    }
+}
+
+impl Publish for Dstate {
+    fn setinfo(&mut self, var: &str, value: &str) -> bool {
+        Dstate::setinfo(self, var, value)
+    }
+    fn getinfo(&self, var: &str) -> Option<&str> {
+        Dstate::getinfo(self, var)
+    }
+    fn delinfo(&mut self, var: &str) -> bool {
+        Dstate::delinfo(self, var)
+    }
+    fn setflags(&mut self, var: &str, flags: VarFlags) -> bool {
+        Dstate::setflags(self, var, flags)
+    }
+    fn addflags(&mut self, var: &str, add: VarFlags) -> bool {
+        Dstate::addflags(self, var, add)
+    }
+    fn setaux(&mut self, var: &str, aux: i64) -> bool {
+        Dstate::setaux(self, var, aux)
+    }
+    fn addenum(&mut self, var: &str, value: &str) -> bool {
+        Dstate::addenum(self, var, value)
+    }
+    fn delenum(&mut self, var: &str, value: &str) -> bool {
+        Dstate::delenum(self, var, value)
+    }
+    fn addrange(&mut self, var: &str, min: i64, max: i64) -> bool {
+        Dstate::addrange(self, var, min, max)
+    }
+    fn delrange(&mut self, var: &str, min: i64, max: i64) -> bool {
+        Dstate::delrange(self, var, min, max)
+    }
+    fn addcmd(&mut self, cmd: &str) -> bool {
+        Dstate::addcmd(self, cmd)
+    }
+    fn delcmd(&mut self, cmd: &str) -> bool {
+        Dstate::delcmd(self, cmd)
+    }
+    fn status_init(&mut self) {
+        Dstate::status_init(self)
+    }
+    fn status_set(&mut self, tokens: &str) {
+        Dstate::status_set(self, tokens)
+    }
+    fn status_commit(&mut self) {
+        Dstate::status_commit(self)
+    }
+    fn alarm_init(&mut self) {
+        Dstate::alarm_init(self)
+    }
+    fn alarm_set(&mut self, text: &str) {
+        Dstate::alarm_set(self, text)
+    }
+    fn alarm_commit(&mut self) {
+        Dstate::alarm_commit(self)
     }
 }
 

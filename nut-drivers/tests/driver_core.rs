@@ -1,10 +1,13 @@
 //! The driver core on a fake clock, checked against the sockets recorded
 //! from NUT 2.8.0's `dummy-ups` (`nut-proto/tests/transcripts/sock-*.txt`).
 
+use nut_driver::params::DriverParams;
+use nut_driver::run::{Env, start_driver};
+use nut_driver::{
+    CloseReason, ConnId, Device, DeviceError, Driver, DriverConfig, Dstate, Message, UpdateKind,
+};
+use nut_drivers::dummy::{DummyUps, DummyUpsDriver};
 use nut_proto::sock::TrackingResult;
-use nut_server::driver::dummy::{DummyUps, start_dummy_ups};
-use nut_server::driver::params::DriverParams;
-use nut_server::driver::{CloseReason, ConnId, Device, DeviceError, Driver, DriverConfig, Dstate};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -26,10 +29,10 @@ fn take<D: Device>(d: &mut Driver<D>, c: ConnId) -> String {
 fn dummy(dir: &Path, ups_conf: &str, name: &str, now: Instant) -> Driver<DummyUps> {
     let conf = nut_proto::config::parse("ups.conf", ups_conf.as_bytes());
     assert!(conf.errors.is_empty());
-    let mut st = Dstate::new();
     let mut p = DriverParams::new("dummy-ups", name);
-    p.read_ups_conf(&conf, nut_server::driver::dummy::VARS, &mut st).unwrap();
-    start_dummy_ups(&p, st, dir, now).unwrap()
+    p.read_ups_conf(&conf, nut_drivers::dummy::VARS).unwrap();
+    let env = Env { confpath: dir.to_path_buf(), statepath: dir.to_path_buf() };
+    start_driver::<DummyUpsDriver>(&p, &env, now).unwrap()
 }
 
 const UPS_CONF: &str = "[dummy]\n  driver = dummy-ups\n  port = dummy.dev\n  desc = \"Test \\\"quoted\\\" \\# box\"\n\
@@ -141,7 +144,7 @@ fn several_connections_and_reconnect() {
     assert!(dump.ends_with("DATAOK\nDUMPDONE\n"));
     // HEAD's extra commands.
     d.handle_conn_bytes(b, b"NOBROADCAST\nGETPID\nDUMPSTATUS\n", now);
-    let pid = format!("PID {}\n", d.config().pid);
+    let pid = format!("PID {}\n", d.server().config().pid);
     assert_eq!(
         take(&mut d, b),
         format!(
@@ -162,19 +165,19 @@ struct Flaky {
 }
 
 impl Device for Flaky {
-    fn open(&mut self, st: &mut Dstate, _: Instant) -> Result<(), DeviceError> {
+    fn connect(&mut self, st: &mut Dstate, _: Instant) -> Result<(), DeviceError> {
         st.setinfo("ups.status", "OL");
         Ok(())
     }
-    fn update(&mut self, st: &mut Dstate, _: Instant) -> Result<(), DeviceError> {
+    fn update(&mut self, st: &mut Dstate, _: UpdateKind, _: Instant) -> Result<(), DeviceError> {
         if self.fail {
-            return Err(DeviceError::Unavailable("unplugged".into()));
+            return Err(DeviceError::Stale(Message::cause("no answer")));
         }
         self.n += 1;
         st.setinfo("ups.counter", &self.n.to_string());
         Ok(())
     }
-    fn setvar(&mut self, _: &mut Dstate, _: &str, _: &str) -> TrackingResult {
+    fn setvar(&mut self, _: &mut Dstate, _: &str, _: &str, _: Instant) -> TrackingResult {
         TrackingResult::Failed
     }
 }
@@ -206,7 +209,8 @@ fn stale_data_is_reported_and_recovers() {
 #[test]
 fn a_connection_that_does_not_read_is_dropped() {
     let now = Instant::now();
-    let config = DriverConfig { max_output: 1000, ..DriverConfig::default() };
+    let mut config = DriverConfig::default();
+    config.socket.max_output = 1000;
     let mut d = Driver::new(Flaky { fail: false, n: 0 }, Dstate::new(), config);
     d.start(now).unwrap();
     let reader = d.accept();

@@ -1,0 +1,90 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod getopt;
+pub mod paths;
+pub mod pidfile;
+pub mod privs;
+pub mod signals;
+
+/// How a program logs with `tracing`: to stderr (ANSI colours only on a
+/// terminal) or to a writer of its own such as syslog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Logging {
+    /// The filter when `RUST_LOG` does not say (`"info"`, `"debug"`).
+    pub level: &'static str,
+    /// Whether `RUST_LOG` wins over [`level`](Self::level) when set.
+    pub from_env: bool,
+    /// Whether each line names its module (tracing's target).
+    pub target: bool,
+}
+
+impl Logging {
+    /// NUT's debug levels: `info` by default, `debug` with one `-D`,
+    /// `trace` with more; `RUST_LOG` wins; modules named.
+    pub fn debug(debug: u32) -> Logging {
+        let level = match debug {
+            0 => "info",
+            1 => "debug",
+            _ => "trace",
+        };
+        Logging { level, from_env: true, target: true }
+    }
+
+    /// The same with another level.
+    pub fn with_level(self, level: &'static str) -> Logging {
+        Logging { level, ..self }
+    }
+
+    /// Without the module names.
+    pub fn without_target(self) -> Logging {
+        Logging { target: false, ..self }
+    }
+
+    /// Without `RUST_LOG`: [`level`](Self::level) only.
+    pub fn ignore_env(self) -> Logging {
+        Logging { from_env: false, ..self }
+    }
+
+    fn filter(&self) -> tracing_subscriber::EnvFilter {
+        let fixed = || tracing_subscriber::EnvFilter::new(self.level);
+        if self.from_env {
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| fixed())
+        } else {
+            fixed()
+        }
+    }
+
+    /// Logs to stderr, with time and level. Does nothing when a subscriber
+    /// is already set.
+    pub fn init(self) {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(self.filter())
+            .with_writer(std::io::stderr)
+            .with_target(self.target)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init();
+    }
+
+    /// Logs bare messages (no time, no level, no colours) to `writer`,
+    /// which adds its own framing (syslog).
+    pub fn init_bare<W>(self, writer: W)
+    where
+        W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+    {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(self.filter())
+            .with_writer(writer)
+            .with_ansi(false)
+            .without_time()
+            .with_target(false)
+            .with_level(false)
+            .try_init();
+    }
+}
+
+/// Sets up logging to stderr: `info` by default, `debug` with one `-D`,
+/// `trace` with more; `RUST_LOG` wins when set; no module names.
+pub fn init_logging(debug: u32) {
+    Logging::debug(debug).without_target().init();
+}

@@ -1,0 +1,123 @@
+//! The daemon adapter with a device that hangs: while a device call is
+//! blocked, `upsd`'s PING gets its PONG and a new connection gets its
+//! DUMPALL answer, and an INSTCMD is answered once the device is back.
+
+#![cfg(feature = "io")]
+
+use nut_driver::io::{Exit, bind_socket, serve_until};
+use nut_driver::{
+    Device, DeviceError, Dstate, Poller, SocketConfig, SocketServer, Timing, TrackingResult,
+    UpdateKind,
+};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A device whose updates after the first block until the test lets them
+/// go; it says when it is blocked.
+struct Hanging {
+    entered: mpsc::Sender<()>,
+    release: mpsc::Receiver<()>,
+    updates: u32,
+}
+
+impl Device for Hanging {
+    fn connect(&mut self, st: &mut Dstate, _: Instant) -> Result<(), DeviceError> {
+        st.setinfo("ups.status", "OL");
+        st.addcmd("beeper.toggle");
+        Ok(())
+    }
+    fn update(&mut self, st: &mut Dstate, _: UpdateKind, _: Instant) -> Result<(), DeviceError> {
+        self.updates += 1;
+        if self.updates > 1 {
+            let _ = self.entered.send(());
+            // Blocks like a device that stopped answering (bounded, so a
+            // broken test cannot hang for ever).
+            let _ = self.release.recv_timeout(Duration::from_secs(60));
+        }
+        st.setinfo("ups.updates", &self.updates.to_string());
+        Ok(())
+    }
+    fn instcmd(&mut self, _: &mut Dstate, _: &str, _: Option<&str>, _: Instant) -> TrackingResult {
+        TrackingResult::Handled
+    }
+}
+
+fn read_until(r: &mut BufReader<UnixStream>, last: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let mut l = String::new();
+        let n = r.read_line(&mut l).expect("read from the driver socket");
+        assert!(n > 0, "the driver closed the socket; got {lines:?}");
+        let done = l.trim_end() == last || l.starts_with(last);
+        lines.push(l.trim_end().to_string());
+        if done {
+            return lines;
+        }
+    }
+}
+
+#[test]
+fn a_hanging_device_never_stalls_the_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("hang-ups");
+    let (entered_tx, entered) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel();
+    let device = Hanging { entered: entered_tx, release: release_rx, updates: 0 };
+    let timing = Timing { poll_interval: Duration::from_millis(50), ..Timing::default() };
+    let mut poller = Poller::new(device, Dstate::new(), timing);
+    poller.start(Instant::now()).unwrap();
+    let mut server = SocketServer::new(SocketConfig::default());
+    server.apply_updates(&poller.take_updates());
+    let listener = bind_socket(&sock).unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let served = std::thread::spawn(move || {
+        rt.block_on(async move {
+            let listener = tokio::net::UnixListener::from_std(listener).unwrap();
+            serve_until(poller, server, listener, Box::new(|_| {}), async {
+                let _ = stop_rx.await;
+            })
+            .await
+        })
+    });
+
+    // The second update blocks inside the device.
+    entered.recv_timeout(Duration::from_secs(10)).expect("the device is called");
+    let timeout = Some(Duration::from_secs(5));
+    let conn = UnixStream::connect(&sock).unwrap();
+    conn.set_read_timeout(timeout).unwrap();
+    let mut w = conn.try_clone().unwrap();
+    let mut r = BufReader::new(conn);
+    let t = Instant::now();
+    w.write_all(b"PING\n").unwrap();
+    assert_eq!(read_until(&mut r, "PONG"), ["PONG"]);
+    w.write_all(b"DUMPALL\n").unwrap();
+    let dump = read_until(&mut r, "DUMPDONE");
+    let answered_in = t.elapsed();
+    assert!(dump.contains(&"SETINFO ups.status \"OL\"".to_string()), "{dump:?}");
+    assert!(dump.contains(&"DATAOK".to_string()));
+    // A new connection is served too, while the device is still blocked.
+    let conn2 = UnixStream::connect(&sock).unwrap();
+    conn2.set_read_timeout(timeout).unwrap();
+    let mut w2 = conn2.try_clone().unwrap();
+    let mut r2 = BufReader::new(conn2);
+    w2.write_all(b"DUMPALL\n").unwrap();
+    assert!(read_until(&mut r2, "DUMPDONE").len() > 3);
+    // Nothing has released the device yet: every answer above came while it
+    // was blocked.
+    assert!(entered.try_recv().is_err(), "the device was not called again");
+    eprintln!("PING + DUMPALL answered in {answered_in:?} while the device was blocked");
+
+    // An INSTCMD waits for the device, and is answered when it is back.
+    w.write_all(b"INSTCMD beeper.toggle TRACKING 77\n").unwrap();
+    release.send(()).unwrap();
+    let lines = read_until(&mut r, "TRACKING 77");
+    assert_eq!(lines.last().map(String::as_str), Some("TRACKING 77 0"));
+    let _ = stop_tx.send(());
+    assert!(matches!(served.join().unwrap().unwrap(), Exit::Requested));
+    // Let the device thread go (it may be blocked in the next update).
+    drop(release);
+}
