@@ -206,6 +206,15 @@ pub async fn serve_until<D: Device>(
     let mut quit = signal(SignalKind::quit())?;
     let mut hup = signal(SignalKind::hangup())?;
     tokio::pin!(stop);
+    // A signal that came before these handlers were installed.
+    {
+        use nix::sys::signal::Signal::{SIGINT, SIGQUIT, SIGTERM};
+        for (sig, n) in [(SIGTERM, 15), (SIGINT, 2), (SIGQUIT, 3)] {
+            if nut_daemon::signals::take_pending(sig) {
+                return Ok(Exit::Signal(n));
+            }
+        }
+    }
     let exit = loop {
         tokio::select! {
             r = listener.accept() => match r {

@@ -1,0 +1,106 @@
+//! The daemon side every driver gets from `nut_driver::run`: `-c` only
+//! signals a PID file that names a running driver, `-r` is applied or
+//! refused, SIGTERM stops a driver whose parent blocked it, `-k` connects
+//! and shuts down without a socket.
+
+mod common;
+
+use common::{OURS, Setup};
+use nut_testkit::{Proc, wait_until};
+use std::process::Command;
+use std::time::Duration;
+
+const CONF: &str = "[sim]\n  driver = dummy-ups\n  port = sim.dev\n";
+
+fn setup() -> Setup {
+    let s = Setup::new(CONF);
+    s.write("sim.dev", b"ups.status: OL\nbattery.charge: 100\n");
+    s
+}
+
+fn run(s: &Setup, args: &[&str]) -> (Option<i32>, String) {
+    let mut cmd = Command::new(OURS);
+    cmd.args(args);
+    s.env(&mut cmd);
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+#[test]
+fn signal_cmd_refuses_unsafe_pid_files() {
+    let s = setup();
+    let pidfile = s.state.join("dummy-ups-sim.pid");
+    for bad in ["-1\n", "0\n", "1\n", "-4242\n"] {
+        std::fs::write(&pidfile, bad).unwrap();
+        let (code, out) = run(&s, &["-a", "sim", "-c", "exit"]);
+        assert_eq!(code, Some(1), "PID file {bad:?} accepted: {out}");
+        assert!(out.contains("invalid pid"), "{out}");
+    }
+    // A live process that is not this driver is not signalled.
+    let mut sleeper = Command::new("sleep").arg("30").spawn().unwrap();
+    std::fs::write(&pidfile, format!("{}\n", sleeper.id())).unwrap();
+    let (code, out) = run(&s, &["-a", "sim", "-c", "exit"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("is not dummy-ups"), "{out}");
+    assert!(sleeper.try_wait().unwrap().is_none(), "the foreign process was signalled");
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+}
+
+#[test]
+fn signal_cmd_stops_the_running_driver() {
+    let mut s = setup();
+    s.driver(std::path::Path::new(OURS), "sim");
+    let (code, out) = run(&s, &["-a", "sim", "-c", "exit"]);
+    assert_eq!(code, Some(0), "{out}");
+    let p = s.procs.last_mut().unwrap();
+    assert!(wait_until(Duration::from_secs(10), Duration::from_millis(20), || p
+        .try_exit()
+        .is_some()));
+    assert!(!s.socket("sim").exists(), "socket left behind");
+}
+
+#[test]
+fn chroot_to_a_missing_directory_is_refused() {
+    let s = setup();
+    let (code, out) = run(&s, &["-a", "sim", "-F", "-u", "root", "-r", "/nonexistent/dir"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("chroot /nonexistent/dir"), "{out}");
+    assert!(!s.socket("sim").exists());
+}
+
+#[test]
+fn kill_power_opens_no_socket() {
+    let s = setup();
+    let (code, out) = run(&s, &["-a", "sim", "-k"]);
+    // dummy-ups cannot cut power: -k fails, as NUT's does, and binds nothing.
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("not supported: shutdown"), "{out}");
+    assert!(std::fs::read_dir(&s.state).unwrap().next().is_none(), "-k left files in statepath");
+}
+
+#[test]
+fn sigterm_stops_a_driver_started_with_sigterm_ignored() {
+    let s = setup();
+    // bash's `trap '' TERM` makes SIGTERM ignored in what it execs.
+    let mut cmd = Command::new("bash");
+    cmd.arg("-c").arg(format!("trap '' TERM; exec {OURS} -a sim -F -u root"));
+    s.env(&mut cmd);
+    let mut p = Proc::spawn("driver", cmd, s.dir.path());
+    assert!(nut_testkit::wait_for_path(&s.socket("sim"), Duration::from_secs(20)), "{}", p.log());
+    let status = std::fs::read_to_string(format!("/proc/{}/status", p.pid())).unwrap();
+    let ign = status.lines().find(|l| l.starts_with("SigIgn:")).unwrap().to_string();
+    let mask = u64::from_str_radix(ign.trim_start_matches("SigIgn:").trim(), 16).unwrap();
+    assert_eq!(mask & (1 << 14), 0, "SIGTERM still ignored: {ign}");
+    p.signal(nix::sys::signal::Signal::SIGTERM);
+    assert!(
+        wait_until(Duration::from_secs(10), Duration::from_millis(20), || p.try_exit().is_some()),
+        "the driver ignored SIGTERM:\n{}",
+        p.log()
+    );
+}
