@@ -380,19 +380,37 @@ fn run_inner<P: DriverProgram>(args: &[String]) -> Result<(), Fatal> {
     std::env::set_current_dir(&env.statepath)
         .map_err(|e| Fatal(format!("can't chdir to {}: {e}", env.statepath.display())))?;
     stop_old_instance(&pidfn, progname);
+    // As upsd: the user named by -u or `user`, else `nut` when started as
+    // root; looked up before the chroot.
+    let run_user = nut_daemon::privs::run_as(o.params.user.as_deref(), "nut")
+        .map_err(|e| Fatal(format!("{e} (use -u to choose the user to run as)")))?;
+    let group = match &o.params.group {
+        Some(g) => Some(
+            nix::unistd::Group::from_name(g)?
+                .ok_or_else(|| Fatal(format!("group {g} not found")))?
+                .gid,
+        ),
+        None => None,
+    };
     if let Some(dir) = &o.chroot {
-        nix::unistd::chroot(Path::new(dir)).map_err(|e| Fatal(format!("chroot {dir}: {e}")))?;
-        std::env::set_current_dir("/").map_err(|e| Fatal(format!("chdir / in {dir}: {e}")))?;
+        nut_daemon::privs::enter_chroot(Path::new(dir))
+            .map_err(|e| Fatal(format!("chroot {dir}: {e}")))?;
     }
-    if let Some(user) = &o.params.user {
-        nut_daemon::privs::become_user(user, o.params.group.as_deref())
-            .map_err(|e| Fatal(format!("can't become user {user}: {e}")))?;
+    if let Some(user) = &run_user {
+        nut_daemon::privs::switch_to(user, nut_daemon::privs::Groups::Primary)
+            .map_err(|e| Fatal(format!("can't become user {}: {e}", user.name)))?;
     }
     let background = o.background.unwrap_or(o.debug == 0);
     // Bound before backgrounding, so that a parent that waits for us
     // (upsdrvctl) returns when the socket is ready.
     let std_listener = bind_socket(&sock_path)
         .map_err(|e| Fatal(format!("bind {} failed: {e}", sock_path.display())))?;
+    // `-g`/`group`: the socket's group, so that upsd running in it can
+    // connect (NUT sets the socket's group the same way).
+    if let Some(gid) = group {
+        nix::unistd::chown(&sock_path, None, Some(gid))
+            .map_err(|e| Fatal(format!("chgrp {}: {e}", sock_path.display())))?;
+    }
     if background {
         nix::unistd::daemon(true, false)?;
     }

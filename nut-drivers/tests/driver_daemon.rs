@@ -23,11 +23,8 @@ fn run(s: &Setup, args: &[&str]) -> (Option<i32>, String) {
     cmd.args(args);
     s.env(&mut cmd);
     let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.code(), text)
 }
 
@@ -103,4 +100,31 @@ fn sigterm_stops_a_driver_started_with_sigterm_ignored() {
         "the driver ignored SIGTERM:\n{}",
         p.log()
     );
+}
+
+#[test]
+fn a_driver_started_as_root_runs_as_nut_after_opening_its_device() {
+    if !nix::unistd::geteuid().is_root() {
+        panic!("this test needs root (CI runs as root), to see the switch to the nut user");
+    }
+    let nut = nix::unistd::User::from_name("nut").unwrap().expect("the nut user (Debian's nut)");
+    let s = setup();
+    // The simulation file is readable by root only: the driver reads it
+    // before dropping root, as NUT opens its device first.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(s.etc.join("sim.dev"), std::fs::Permissions::from_mode(0o600))
+        .unwrap();
+    std::fs::set_permissions(&s.state, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(s.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cmd = Command::new(OURS);
+    cmd.args(["-a", "sim", "-F"]);
+    s.env(&mut cmd);
+    let p = Proc::spawn("driver", cmd, s.dir.path());
+    assert!(nut_testkit::wait_for_path(&s.socket("sim"), Duration::from_secs(20)), "{}", p.log());
+    let status = std::fs::read_to_string(format!("/proc/{}/status", p.pid())).unwrap();
+    let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    let ids: Vec<u32> = uid.split_whitespace().skip(1).map(|v| v.parse().unwrap()).collect();
+    assert_eq!(ids, [nut.uid.as_raw(); 4], "{uid}");
+    let meta = std::fs::metadata(s.socket("sim")).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o660);
 }
