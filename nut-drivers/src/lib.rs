@@ -3,4 +3,8 @@
 
 pub mod dummy;
 pub mod repeater;
+#[cfg(feature = "serial")]
+pub mod serial;
 pub mod upsdrvctl;
+#[cfg(feature = "usb")]
+pub mod usb;
