@@ -1,6 +1,9 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod hid;
+pub mod serial;
+
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 use std::net::{TcpListener, TcpStream};
