@@ -56,11 +56,7 @@ fn main() -> ExitCode {
         1 => "info",
         _ => "debug",
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
-        .init();
+    nut_daemon::Logging::debug(0).with_level(level).ignore_env().init();
     let usage = |msg: String| {
         eprintln!("nut-check: {msg}");
         ExitCode::from(2)

@@ -5,6 +5,7 @@ use nut_client::io::ConnectOptions;
 use nut_client::io::blocking::Client;
 use nut_client::tls::TlsOptions;
 use nut_client::{ClientError, HostPort, TransportError, UpsTarget};
+use nut_daemon::getopt::Arg;
 use std::io::{self, BufRead, Write};
 
 /// The console of a tool run: arguments and the three streams, so that
@@ -46,8 +47,9 @@ pub(crate) enum Opt {
     Bad,
 }
 
-/// POSIX `getopt` with a leading `+` (stop at the first operand): returns
-/// the options in order and the operands.
+/// POSIX `getopt` as NUT's tools call it (`+` first: options stop at the
+/// first operand), with glibc's messages for bad options on `stderr`:
+/// returns the options in order and the operands.
 pub(crate) fn getopt(
     prog: &str,
     args: &[String],
@@ -55,47 +57,18 @@ pub(crate) fn getopt(
     stderr: &mut dyn Write,
 ) -> (Vec<Opt>, Vec<String>) {
     let mut opts = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let a = &args[i];
-        if a == "--" {
-            i += 1;
-            break;
-        }
-        if !a.starts_with('-') || a == "-" {
-            break;
-        }
-        let chars: Vec<char> = a[1..].chars().collect();
-        let mut j = 0;
-        while j < chars.len() {
-            let ch = chars[j];
-            let pos = spec.find(ch).filter(|_| ch != ':');
-            match pos {
-                None => {
-                    let _ = writeln!(stderr, "{prog}: invalid option -- '{ch}'");
-                    opts.push(Opt::Bad);
-                }
-                Some(p) if spec[p + ch.len_utf8()..].starts_with(':') => {
-                    let rest: String = chars[j + 1..].iter().collect();
-                    if !rest.is_empty() {
-                        opts.push(Opt::Flag(ch, Some(rest)));
-                    } else if i + 1 < args.len() {
-                        i += 1;
-                        opts.push(Opt::Flag(ch, Some(args[i].clone())));
-                    } else {
-                        let _ = writeln!(stderr, "{prog}: option requires an argument -- '{ch}'");
-                        opts.push(Opt::Bad);
-                    }
-                    j = chars.len();
-                    continue;
-                }
-                Some(_) => opts.push(Opt::Flag(ch, None)),
+    let mut operands = Vec::new();
+    for item in nut_daemon::getopt::scan(args, &format!("+{spec}")) {
+        match item {
+            Ok(Arg::Opt(c, value)) => opts.push(Opt::Flag(c, value)),
+            Ok(Arg::Operand(a)) => operands.push(a),
+            Err(e) => {
+                let _ = writeln!(stderr, "{}", e.posix_message(prog));
+                opts.push(Opt::Bad);
             }
-            j += 1;
         }
-        i += 1;
     }
-    (opts, args[i.min(args.len())..].to_vec())
+    (opts, operands)
 }
 
 /// The program name: the last path component of `argv[0]`.
@@ -107,8 +80,9 @@ pub(crate) fn prog_name(argv0: Option<&String>, default: &str) -> String {
         .to_string()
 }
 
-/// The C library's text for an I/O error (`Connection refused`).
-fn strerror(e: &io::Error) -> String {
+/// The C library's text for an I/O error (`Connection refused`), without
+/// Rust's ` (os error N)`.
+pub(crate) fn strerror(e: &io::Error) -> String {
     let s = e.to_string();
     match s.rfind(" (os error ") {
         Some(i) => s[..i].to_string(),

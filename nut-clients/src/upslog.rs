@@ -11,7 +11,7 @@
 pub mod format;
 pub mod strftime;
 
-use crate::common::{self, Exit, Io, Opt, Res, Tls, describe, fatal};
+use crate::common::{self, Io, Opt, Res, Tls, describe, fatal, strerror};
 use format::{Context, DEFAULT_FORMAT, MAX_LINE, Template};
 use nix::sys::signal::{SigSet, Signal};
 use nut_client::io::blocking::Client;
@@ -26,7 +26,7 @@ use strftime::LocalTime;
 
 /// Where NUT 2.8 (as Debian builds it) writes PID files; `NUT_PIDPATH`,
 /// `NUT_ALTPIDPATH` or `NUT_STATEPATH` (the first one set) overrides it.
-pub const DEFAULT_PIDPATH: &str = "/run/nut";
+pub const DEFAULT_PIDPATH: &str = nut_daemon::paths::DEFAULT_PIDPATH;
 
 /// The user `upslog` switches to when started as root without `-u`.
 pub const DEFAULT_USER: &str = "nut";
@@ -174,15 +174,6 @@ fn target(io: &mut Io<'_>, ups: &str) -> Res<UpsTarget> {
     })
 }
 
-/// The C library's text for an I/O error.
-fn strerror(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.rfind(" (os error ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
-
 /// Where one UPS is logged.
 enum Sink {
     Stdout,
@@ -273,16 +264,12 @@ fn local_now(tz: &jiff::tz::TimeZone) -> LocalTime {
 }
 
 /// The PID file for `-p`: an absolute path as is, else
-/// `<pid dir>/<name>.pid`.
+/// `<pid dir>/<name>.pid` (see [`nut_daemon::paths::pidpath`]).
 fn pid_path(base: &str) -> PathBuf {
     if base.starts_with('/') {
         PathBuf::from(base)
     } else {
-        let dir = ["NUT_PIDPATH", "NUT_ALTPIDPATH", "NUT_STATEPATH"]
-            .iter()
-            .find_map(std::env::var_os)
-            .unwrap_or_else(|| DEFAULT_PIDPATH.into());
-        PathBuf::from(dir).join(format!("{base}.pid"))
+        nut_daemon::paths::pidpath().join(format!("{base}.pid"))
     }
 }
 
@@ -305,17 +292,12 @@ fn watch_signals() -> std::io::Result<mpsc::Receiver<Signal>> {
     Ok(rx)
 }
 
-/// Switches to `user` when running as root (groups, then group, then user).
+/// Switches to `user` when running as root (groups, then group, then
+/// user), with NUT's messages.
 fn become_user(io: &mut Io<'_>, user: &nix::unistd::User) -> Res {
-    use nix::unistd::{geteuid, getuid, initgroups, setgid, setuid};
-    if !geteuid().is_root() && !getuid().is_root() {
-        return Ok(());
-    }
-    let name = std::ffi::CString::new(user.name.as_str()).map_err(|_| Exit(1))?;
-    initgroups(&name, user.gid).map_err(|e| fatal(io, &format!("initgroups: {}", e.desc())))?;
-    setgid(user.gid).map_err(|e| fatal(io, &format!("setgid: {}", e.desc())))?;
-    setuid(user.uid).map_err(|e| fatal(io, &format!("setuid: {}", e.desc())))?;
-    Ok(())
+    use nut_daemon::privs::{Groups, switch_to};
+    switch_to(user, Groups::FromDatabase)
+        .map_err(|e| fatal(io, &format!("{}: {}", e.step, e.errno.desc())))
 }
 
 /// Runs `upslog` with `argv` (program name first); returns the exit status
@@ -376,7 +358,7 @@ fn main(argv: &[String], io: &mut Io<'_>) -> Res {
     let signals = watch_signals()
         .map_err(|e| fatal(io, &format!("Can't install signal handlers: {}", strerror(&e))))?;
     let pidfile = pid_path(&o.pidbase);
-    let wrote_pid = match std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
+    let wrote_pid = match nut_daemon::pidfile::write_pid(&pidfile, std::process::id()) {
         Ok(()) => true,
         Err(e) => {
             note(io, &format!("writepid: fopen {}: {}", pidfile.display(), strerror(&e)));

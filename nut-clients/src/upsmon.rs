@@ -118,11 +118,7 @@ pub fn parse_args(args: &[String]) -> Parsed {
 
 /// `<NUT_CONFPATH or /etc/nut>/upsmon.conf`.
 pub fn default_config_path() -> PathBuf {
-    let dir = std::env::var_os("NUT_CONFPATH")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/etc/nut"));
-    dir.join("upsmon.conf")
+    nut_daemon::paths::confpath().join("upsmon.conf")
 }
 
 /// Reads and parses `upsmon.conf`, logging every skipped line.
@@ -580,30 +576,15 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Syslog {
 
 /// Logs to standard error, or to syslog once in the background.
 fn init_tracing(level: u32, background: bool) {
-    let level = match level {
-        0 => "info",
-        1 => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let b = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = if background {
-        b.with_writer(Syslog)
-            .with_ansi(false)
-            .without_time()
-            .with_target(false)
-            .with_level(false)
-            .try_init()
-    } else {
-        b.with_writer(std::io::stderr)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .try_init()
-    };
+    let logging = nut_daemon::Logging::debug(level);
+    if background { logging.init_bare(Syslog) } else { logging.init() }
 }
 
 /// The whole program; returns the exit code.
 pub fn main(args: &[String]) -> i32 {
+    // No blocked or ignored signal inherited: the signals read from the
+    // signalfd must reach it (an ignored one is discarded by the kernel).
+    let reset = nut_daemon::signals::reset(&[]);
     let is_child = std::env::var_os(upsmon_os::CHILD_ENV).is_some();
     let o = match parse_args(args) {
         Parsed::Run(o) => o,
@@ -621,6 +602,9 @@ pub fn main(args: &[String]) -> i32 {
     }
     let foreground = o.foreground.unwrap_or(o.debug > 0);
     init_tracing(o.debug, !foreground && o.command.is_none() && !o.check_flag);
+    if let Err(e) = reset {
+        tracing::warn!("cannot reset the signal mask: {e}");
+    }
     if let Some(cmd) = o.command {
         return match pidfile::send_command(cmd, o.pid, &pidfile::pid_file()) {
             Ok(()) => 0,
@@ -640,6 +624,12 @@ pub fn main(args: &[String]) -> i32 {
     };
     if let Some(level) = conf.debug_min.filter(|&l| l > o.debug) {
         tracing::debug!("debug level raised to {level} by DEBUG_MIN");
+    }
+    // It holds passwords: said once, by the process started first.
+    if !is_child && !o.check_flag {
+        if let Some(w) = nut_daemon::paths::world_readable_warning(&config_path) {
+            tracing::warn!("{w}");
+        }
     }
     let flag = conf.power_down_flag.as_ref().map(PathBuf::from);
     if o.check_flag {

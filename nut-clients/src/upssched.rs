@@ -5,8 +5,8 @@
 //! `/etc/nut/upssched.conf`) with [`nut_client::upssched::Config`] and acts
 //! on every matching `AT` line in file order:
 //!
-//! - `EXECUTE <cmd>` runs `CMDSCRIPT <cmd>` at once (through `sh -c`, the
-//!   words pasted as NUT does);
+//! - `EXECUTE <cmd>` runs `CMDSCRIPT <cmd>` at once (`<cmd>` as one
+//!   argument, never through a shell; COMPATIBILITY.md);
 //! - `START-TIMER` / `CANCEL-TIMER` go to the timer daemon over the PIPEFN
 //!   unix socket. When none answers, this program starts one (taking
 //!   LOCKFN so that only one starts): it runs itself again with
@@ -17,6 +17,7 @@
 //! once it has had no timer for 15 seconds. It logs to syslog as
 //! `upssched`.
 
+use crate::common::strerror;
 use crate::upsmon_os::syslog::{Severity, syslog};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nut_client::upssched::{
@@ -58,11 +59,7 @@ fn log(sev: Severity, msg: &str) {
 }
 
 fn conf_path() -> PathBuf {
-    let dir = std::env::var_os("NUT_CONFPATH")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/etc/nut"));
-    dir.join("upssched.conf")
+    nut_daemon::paths::confpath().join("upssched.conf")
 }
 
 /// The client: called by upsmon for one notification.
@@ -78,7 +75,7 @@ fn client_main() -> i32 {
     let text = match std::fs::read(&path) {
         Ok(t) => t,
         Err(e) => {
-            log(Severity::Err, &format!("Can't open {}: {}", path.display(), io_text(&e)));
+            log(Severity::Err, &format!("Can't open {}: {}", path.display(), strerror(&e)));
             return 1;
         }
     };
@@ -163,21 +160,30 @@ struct Paths {
     lockfn: PathBuf,
 }
 
-/// `strerror`-like text of an I/O error (without Rust's " (os error N)").
-fn io_text(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
+/// The program and arguments run for `arg`: CMDSCRIPT split at white
+/// space (it comes from the root-owned configuration, as in NUT where the
+/// shell splits it), then `arg` as one more argument, never parsed by a
+/// shell: a timer name or a CANCEL-TIMER command can arrive over PIPEFN
+/// from anyone who may write to that socket.
+fn cmdscript_argv<'a>(cmdscript: &'a str, arg: &'a str) -> Option<(&'a str, Vec<&'a str>)> {
+    let mut words = cmdscript.split_ascii_whitespace();
+    let program = words.next()?;
+    let mut args: Vec<&str> = words.collect();
+    args.push(arg);
+    Some((program, args))
 }
 
-/// Runs `CMDSCRIPT <arg>` through `sh -c`, as NUT's `system()` does, and
-/// waits. `quiet` gives it `/dev/null` as standard streams (the daemon).
+/// Runs CMDSCRIPT with `arg` as its last argument (see [`cmdscript_argv`];
+/// NUT pastes both into a `system()` shell line instead) and waits.
+/// `quiet` gives it `/dev/null` as standard streams (the daemon).
 fn run_cmdscript(cmdscript: &str, arg: &str, quiet: bool) {
     let line = format!("{cmdscript} {arg}");
-    let mut cmd = Command::new("/bin/sh");
-    cmd.arg("-c").arg(&line);
+    let Some((program, args)) = cmdscript_argv(cmdscript, arg) else {
+        syslog(Severity::Err, IDENT, &format!("Execute command failure: {line}: no CMDSCRIPT"));
+        return;
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args);
     for k in HIDDEN_ENV {
         cmd.env_remove(k);
     }
@@ -296,6 +302,11 @@ fn start_daemon(p: &Paths) {
 
 /// The timer daemon.
 fn daemon_main() -> i32 {
+    // A signal upsmon blocked or ignored must still stop the timer daemon,
+    // and an ignored SIGCHLD would lose CMDSCRIPT's exit status.
+    if let Err(e) = nut_daemon::signals::reset(&[]) {
+        syslog(Severity::Warning, IDENT, &format!("cannot reset the signal mask: {e}"));
+    }
     let _ = nix::unistd::setsid();
     let env = |k| std::env::var_os(k).map(PathBuf::from);
     let (Some(cmdscript), Some(pipefn), Some(lockfn)) =

@@ -154,10 +154,7 @@ mod tests {
         assert_eq!(scan(&v(&["--", "-l"]), "+l"), [Ok(Arg::Operand("-l".into()))]);
         assert_eq!(scan(&v(&["-", "-l"]), "+l")[1], Ok(Arg::Operand("-l".into())));
         assert_eq!(scan(&v(&["-p"]), "+p:"), [Err(GetoptError::MissingValue('p'))]);
-        assert_eq!(
-            GetoptError::Unknown('q').posix_message("upsc"),
-            "upsc: invalid option -- 'q'"
-        );
+        assert_eq!(GetoptError::Unknown('q').posix_message("upsc"), "upsc: invalid option -- 'q'");
         assert_eq!(
             GetoptError::MissingValue('p').posix_message("upsc"),
             "upsc: option requires an argument -- 'p'"

@@ -66,6 +66,27 @@ impl Logging {
             .try_init();
     }
 
+    /// Like [`init`](Self::init), and returns a [`LevelControl`] that
+    /// changes the level later (NUT's `DEBUG_MIN` read from a config file
+    /// after logging started). `None` when a subscriber was already set.
+    pub fn init_with_control(self) -> Option<LevelControl> {
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(self.filter())
+            .with_writer(std::io::stderr)
+            .with_target(self.target)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_filter_reloading();
+        let handle = builder.reload_handle();
+        builder.try_init().ok()?;
+        let env_set = self.from_env && std::env::var_os("RUST_LOG").is_some();
+        Some(LevelControl {
+            set: Box::new(move |level| {
+                let _ = handle.reload(tracing_subscriber::EnvFilter::new(level));
+            }),
+            env_set,
+        })
+    }
+
     /// Logs bare messages (no time, no level, no colours) to `writer`,
     /// which adds its own framing (syslog).
     pub fn init_bare<W>(self, writer: W)
@@ -80,6 +101,30 @@ impl Logging {
             .with_target(false)
             .with_level(false)
             .try_init();
+    }
+}
+
+/// Changes the level of the logging set up by
+/// [`Logging::init_with_control`].
+pub struct LevelControl {
+    set: Box<dyn Fn(&str) + Send + Sync>,
+    env_set: bool,
+}
+
+impl LevelControl {
+    /// Logs at NUT debug level `debug` from now on (as
+    /// [`Logging::debug`] maps it); `RUST_LOG`, when it was set, still
+    /// wins.
+    pub fn set_debug(&self, debug: u32) {
+        if !self.env_set {
+            (self.set)(Logging::debug(debug).level);
+        }
+    }
+}
+
+impl std::fmt::Debug for LevelControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LevelControl").field("env_set", &self.env_set).finish_non_exhaustive()
     }
 }
 

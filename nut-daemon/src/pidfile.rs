@@ -46,7 +46,9 @@ impl std::fmt::Display for PidError {
             PidError::NoPidFile { path, source } => {
                 write!(f, "cannot open {}: {source}", path.display())
             }
-            PidError::BadPidFile { path } => write!(f, "failed to read pid from {}", path.display()),
+            PidError::BadPidFile { path } => {
+                write!(f, "failed to read pid from {}", path.display())
+            }
             PidError::InvalidPid(pid) => write!(f, "ignoring invalid pid number {pid}"),
             PidError::WrongProgram { pid, found } => {
                 write!(f, "process {pid} ({found}) is not the expected program")
@@ -243,10 +245,7 @@ mod tests {
         assert!(matches!(read_pid_number(&p), Err(PidError::BadPidFile { .. })));
         std::fs::remove_file(&p).unwrap();
         assert!(matches!(read_pid_number(&p), Err(PidError::NoPidFile { .. })));
-        assert_eq!(
-            io::Error::from(read_pid(&p).unwrap_err()).kind(),
-            io::ErrorKind::NotFound
-        );
+        assert_eq!(io::Error::from(read_pid(&p).unwrap_err()).kind(), io::ErrorKind::NotFound);
     }
 
     #[test]

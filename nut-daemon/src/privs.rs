@@ -156,10 +156,7 @@ mod tests {
             run_as(Some("no-such-user-here"), "nut").unwrap_err(),
             RunAsError::NoSuchUser("no-such-user-here".into())
         );
-        assert_eq!(
-            RunAsError::NotRoot("x".into()).to_string(),
-            "only root can switch to user x"
-        );
+        assert_eq!(RunAsError::NotRoot("x".into()).to_string(), "only root can switch to user x");
         let e = PrivError { step: "setuid", errno: nix::errno::Errno::EPERM };
         assert_eq!(e.to_string(), "setuid: EPERM: Operation not permitted");
     }

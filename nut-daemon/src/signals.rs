@@ -47,6 +47,39 @@ pub fn ignored() -> Option<SigSet> {
     Some(set)
 }
 
+/// One flag per signal in [`RESET`]: set when the signal arrived while
+/// only [`reset`]'s placeholder handler was installed.
+fn pending_flag(sig: Signal) -> Arc<AtomicBool> {
+    use std::sync::OnceLock;
+    static FLAGS: OnceLock<Vec<(Signal, Arc<AtomicBool>)>> = OnceLock::new();
+    let flags = FLAGS
+        .get_or_init(|| RESET.iter().map(|&s| (s, Arc::new(AtomicBool::new(false)))).collect());
+    flags
+        .iter()
+        .find(|(s, _)| *s == sig)
+        .map(|(_, f)| f.clone())
+        .unwrap_or_else(|| Arc::new(AtomicBool::new(false)))
+}
+
+/// Whether `sig` (one the program handles itself, given to [`reset`])
+/// arrived before the program installed its own handler; clears the flag.
+/// A program checks this right after installing its handlers, so that a
+/// SIGTERM sent just after start is not lost.
+pub fn take_pending(sig: Signal) -> bool {
+    pending_flag(sig).swap(false, std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Catches `sigs` from now on with a handler that only records them (see
+/// [`take_pending`]), so that one arriving before the program installs its
+/// own handlers neither kills it half-started (socket or PID file left
+/// behind) nor is lost. Each must be one of [`RESET`].
+pub fn catch_early(sigs: &[Signal]) -> io::Result<()> {
+    for &sig in sigs {
+        signal_hook::flag::register(sig as i32, pending_flag(sig))?;
+    }
+    Ok(())
+}
+
 /// The signals blocked in the calling thread.
 pub fn blocked() -> io::Result<SigSet> {
     let mut old = SigSet::empty();
@@ -60,8 +93,7 @@ pub fn blocked() -> io::Result<SigSet> {
 /// default action's emulation for the others. Call it first in `main`,
 /// before any thread starts. Returns the signals that were ignored.
 pub fn reset(handled: &[Signal]) -> io::Result<Vec<Signal>> {
-    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
-        .map_err(io::Error::from)?;
+    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None).map_err(io::Error::from)?;
     let ignored = ignored();
     let mut fixed = Vec::new();
     for sig in RESET {
@@ -71,7 +103,7 @@ pub fn reset(handled: &[Signal]) -> io::Result<Vec<Signal>> {
         }
         let n = sig as i32;
         if sig == Signal::SIGCHLD || handled.contains(&sig) {
-            signal_hook::flag::register(n, Arc::new(AtomicBool::new(false)))?;
+            signal_hook::flag::register(n, pending_flag(sig))?;
         } else {
             signal_hook::flag::register_conditional_default(n, Arc::new(AtomicBool::new(true)))?;
         }

@@ -112,11 +112,17 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<ExitCode, String> {
+    // What a parent blocked or ignored is undone first: an ignored SIGTERM
+    // would be discarded before sigwait could see it.
+    nut_daemon::signals::reset(&[]).map_err(|e| format!("reset signals: {e}"))?;
     let opts = parse_args()?;
     // Signals are taken synchronously by this thread (sigwait); threads
-    // started later inherit the mask, and child processes get a clean one.
+    // started later inherit the mask, and child processes get a clean one
+    // (std::process::Command empties it; the handlers `reset` installed
+    // go back to the default at exec). SIGTERM and SIGHUP (the terminal
+    // closed) stop everything as Ctrl-C does.
     let mut signals = SigSet::empty();
-    for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGUSR1, Signal::SIGUSR2] {
+    for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGUSR1, Signal::SIGUSR2] {
         signals.add(s);
     }
     signals.thread_block().map_err(|e| format!("block signals: {e}"))?;

@@ -5,7 +5,7 @@
 //! variable the device may change and `override.<var>` as one it may not.
 
 use crate::dstate::Dstate;
-use nut_proto::config::{ConfigFile, Directive};
+use nut_proto::config::upsconf::UpsConf;
 use std::time::Duration;
 
 /// Whether a driver setting takes a value or is a flag.
@@ -182,28 +182,18 @@ impl DriverParams {
 
     /// Reads `ups.conf`: the global part, then the section of
     /// [`upsname`](Self::upsname).
-    pub fn read_ups_conf(
-        &mut self,
-        conf: &ConfigFile,
-        vartab: &[VarSpec],
-    ) -> Result<(), ParamError> {
-        for d in &conf.global {
-            if let Some((k, v)) = conf_kv(d) {
-                self.global_arg(k, v)?;
-            }
+    pub fn read_ups_conf(&mut self, conf: &UpsConf, vartab: &[VarSpec]) -> Result<(), ParamError> {
+        for s in &conf.global_settings {
+            self.global_arg(&s.key, s.value.as_deref())?;
         }
         let section = conf
-            .sections
-            .iter()
-            .find(|s| s.name == self.upsname)
+            .ups(&self.upsname)
             .ok_or_else(|| ParamError::SectionNotFound(self.upsname.clone()))?;
-        for d in &section.directives {
-            match conf_kv(d) {
-                Some((k, Some(v))) => self.section_arg(k, v, vartab)?,
-                Some((k, None)) if !self.main_arg(k, None) => {
-                    self.store(k, None, vartab)?;
-                }
-                _ => {}
+        for s in &section.settings {
+            match s.value.as_deref() {
+                Some(v) => self.section_arg(&s.key, v, vartab)?,
+                None if !self.main_arg(&s.key, None) => self.store(&s.key, None, vartab)?,
+                None => {}
             }
         }
         Ok(())
@@ -336,16 +326,6 @@ fn parse_interval(v: &str) -> Result<Duration, ParamError> {
     }
 }
 
-/// `key = value` (three or more words, the second `=`) or a lone `flag`, as
-/// NUT reads ups.conf; other shapes are ignored.
-fn conf_kv(d: &Directive) -> Option<(&str, Option<&str>)> {
-    match d.words.as_slice() {
-        [k] => Some((k, None)),
-        [k, eq, v, ..] if eq == "=" => Some((k, Some(v))),
-        _ => None,
-    }
-}
-
 /// The global `ups.conf` settings other programs use (`upsdrvctl`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UpsConfGlobal {
@@ -357,30 +337,31 @@ pub struct UpsConfGlobal {
     pub maxretry: u32,
     /// `retrydelay` in seconds (5 by default)
     pub retrydelay: u64,
-    /// `maxstartdelay` in seconds (45 by default)
-    pub maxstartdelay: u64,
+    /// `maxstartdelay` in seconds (45 by default; negative: no limit)
+    pub maxstartdelay: i32,
     /// `user`
     pub user: Option<String>,
+    /// `chroot`
+    pub chroot: Option<String>,
+    /// `nowait`: do not wait for the drivers started.
+    pub nowait: bool,
 }
 
 impl UpsConfGlobal {
-    /// Reads the global part of `ups.conf`.
-    pub fn from_conf(conf: &ConfigFile) -> Self {
-        let mut g =
-            UpsConfGlobal { maxretry: 1, retrydelay: 5, maxstartdelay: 45, ..Self::default() };
-        for d in &conf.global {
-            let Some((k, Some(v))) = conf_kv(d) else { continue };
-            match k {
-                "driverpath" => g.driverpath = Some(v.into()),
-                "statepath" => g.statepath = Some(v.into()),
-                "maxretry" => g.maxretry = v.parse().unwrap_or(1),
-                "retrydelay" => g.retrydelay = v.parse().unwrap_or(5),
-                "maxstartdelay" => g.maxstartdelay = v.parse().unwrap_or(45),
-                "user" => g.user = Some(v.into()),
-                _ => {}
-            }
+    /// Reads the global part of `ups.conf`, with NUT's defaults for what
+    /// is not given.
+    pub fn from_conf(conf: &UpsConf) -> Self {
+        let g = &conf.global;
+        UpsConfGlobal {
+            driverpath: g.driverpath.clone(),
+            statepath: g.statepath.clone(),
+            maxretry: g.maxretry.unwrap_or(1),
+            retrydelay: g.retrydelay.map_or(5, u64::from),
+            maxstartdelay: g.maxstartdelay.unwrap_or(45),
+            user: g.user.clone(),
+            chroot: g.chroot.clone(),
+            nowait: g.nowait,
         }
-        g
     }
 }
 
@@ -396,7 +377,7 @@ mod tests {
 
     #[test]
     fn ups_conf_is_published_like_nut() {
-        let conf = nut_proto::config::parse(
+        let conf = UpsConf::parse(
             "ups.conf",
             b"pollinterval = 5\nmaxretry = 3\n[other]\ndriver = x\n[u]\ndriver = dummy-ups\n\
               port = a.dev\ndesc = \"d\"\nmode = dummy-once\npassword = s\nquiet\nnolock\n\
@@ -424,5 +405,31 @@ mod tests {
         let mut p = DriverParams::new("dummy-ups", "nope");
         assert!(matches!(p.read_ups_conf(&conf, VARS), Err(ParamError::SectionNotFound(_))));
         assert_eq!(UpsConfGlobal::from_conf(&conf).maxretry, 3);
+    }
+
+    #[test]
+    fn ups_conf_lines_follow_nut_rule() {
+        // Three words or more with `=` second take the third; two sections
+        // of one name are one UPS; `a b` (two words) is ignored.
+        let conf = UpsConf::parse(
+            "ups.conf",
+            b"nowait
+[u]
+driver = dummy-ups
+port = a.dev trailing
+mode two
+              [v]
+driver = x
+[u]
+mode = dummy-loop
+",
+        );
+        let mut p = DriverParams::new("dummy-ups", "u");
+        p.read_ups_conf(&conf, VARS).unwrap();
+        assert_eq!(p.port.as_deref(), Some("a.dev"));
+        assert_eq!(p.get("mode"), Some("dummy-loop"));
+        let g = UpsConfGlobal::from_conf(&conf);
+        assert!(g.nowait);
+        assert_eq!((g.maxretry, g.retrydelay, g.maxstartdelay), (1, 5, 45));
     }
 }

@@ -169,12 +169,12 @@ Acceptable values for -x or ups.conf in this driver:\n\n"
 
 /// Reads and parses `<confpath>/ups.conf`, logging syntax errors (their
 /// lines are skipped, as NUT does).
-pub fn read_ups_conf() -> std::io::Result<nut_proto::config::ConfigFile> {
+pub fn read_ups_conf() -> std::io::Result<nut_proto::config::upsconf::UpsConf> {
     let path = nut_daemon::paths::confpath().join("ups.conf");
     let bytes = std::fs::read(&path).map_err(|e| {
         std::io::Error::new(e.kind(), format!("can't open {}: {e}", path.display()))
     })?;
-    let conf = nut_proto::config::parse(&path.display().to_string(), &bytes);
+    let conf = nut_proto::config::upsconf::UpsConf::parse(&path.display().to_string(), &bytes);
     for e in &conf.errors {
         tracing::error!("parse error: {e}");
     }
@@ -254,26 +254,12 @@ fn pid_path(o: &Options, progname: &str) -> PathBuf {
         .join(format!("{progname}-{}.pid", o.upsname.as_deref().unwrap_or("")))
 }
 
-/// Whether process `pid` runs the program `name` (from
-/// `/proc/<pid>/comm`, which the kernel cuts to 15 bytes). Where `/proc`
-/// cannot tell, the process is not trusted.
-pub fn is_program(pid: i32, name: &str) -> bool {
-    let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) else { return false };
-    let comm = comm.trim_end_matches('\n');
-    let want = &name.as_bytes()[..name.len().min(15)];
-    comm.as_bytes() == want
-}
-
 /// Signals the driver whose PID file is `path`, after checking that the
 /// PID is usable and belongs to `progname`.
 fn signal_driver(path: &Path, progname: &str, sig: nix::sys::signal::Signal) -> Result<i32, Fatal> {
     let pid = pidfile::read_pid(path)?;
-    if !is_program(pid, progname) {
-        return Err(Fatal(format!(
-            "{}: process {pid} is not {progname}; not signalling it",
-            path.display()
-        )));
-    }
+    pidfile::is_program(pid, &[progname])
+        .map_err(|e| Fatal(format!("{}: {e} ({progname}); not signalling it", path.display())))?;
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig)?;
     Ok(pid)
 }
@@ -289,8 +275,11 @@ pub fn run<P: DriverProgram>() -> ExitCode {
 pub fn run_with_args<P: DriverProgram>(args: &[String]) -> ExitCode {
     {
         use nix::sys::signal::Signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
-        if let Err(e) = nut_daemon::signals::reset(&[SIGTERM, SIGINT, SIGQUIT, SIGHUP]) {
-            eprintln!("warning: cannot reset the signal state: {e}");
+        let handled = [SIGTERM, SIGINT, SIGQUIT, SIGHUP];
+        if let Err(e) = nut_daemon::signals::reset(&handled)
+            .and_then(|_| nut_daemon::signals::catch_early(&handled))
+        {
+            eprintln!("warning: cannot set up signals: {e}");
         }
     }
     println!("{}", banner(P::DESCRIPTION, P::VERSION));
@@ -454,7 +443,10 @@ fn reload<P: DriverProgram>(poller: &mut Poller<P::Device>, old: &DriverParams) 
 
 fn stop_old_instance(pidfn: &Path, progname: &str) {
     let Ok(pid) = pidfile::read_pid(pidfn) else { return };
-    if pid == std::process::id() as i32 || !pidfile::alive(pid) || !is_program(pid, progname) {
+    if pid == std::process::id() as i32
+        || !pidfile::alive(pid)
+        || pidfile::is_program(pid, &[progname]).is_err()
+    {
         return;
     }
     tracing::warn!(

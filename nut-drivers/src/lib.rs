@@ -8,3 +8,4 @@ pub mod serial;
 pub mod upsdrvctl;
 #[cfg(feature = "usb")]
 pub mod usb;
+pub mod usbhid;

@@ -27,7 +27,7 @@ fn take<D: Device>(d: &mut Driver<D>, c: ConnId) -> String {
 
 /// Starts dummy-ups for section `[name]` of `ups_conf` with the files in `dir`.
 fn dummy(dir: &Path, ups_conf: &str, name: &str, now: Instant) -> Driver<DummyUps> {
-    let conf = nut_proto::config::parse("ups.conf", ups_conf.as_bytes());
+    let conf = nut_proto::config::upsconf::UpsConf::parse("ups.conf", ups_conf.as_bytes());
     assert!(conf.errors.is_empty());
     let mut p = DriverParams::new("dummy-ups", name);
     p.read_ups_conf(&conf, nut_drivers::dummy::VARS).unwrap();

@@ -43,7 +43,7 @@ fn signal_cmd_refuses_unsafe_pid_files() {
     std::fs::write(&pidfile, format!("{}\n", sleeper.id())).unwrap();
     let (code, out) = run(&s, &["-a", "sim", "-c", "exit"]);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("is not dummy-ups"), "{out}");
+    assert!(out.contains("is not the expected program (dummy-ups)"), "{out}");
     assert!(sleeper.try_wait().unwrap().is_none(), "the foreign process was signalled");
     let _ = sleeper.kill();
     let _ = sleeper.wait();

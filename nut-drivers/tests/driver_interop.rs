@@ -141,8 +141,8 @@ fn upsdrvctl_starts_and_stops_our_driver() {
         cmd.output().unwrap()
     };
     let t = run(&["-t", "shutdown"]);
-    let text = String::from_utf8_lossy(&t.stdout);
-    assert!(text.contains("\"-a\" \"a\" \"-k\"") && !text.contains("\"b\""), "{text}");
+    let text = String::from_utf8_lossy(&t.stderr);
+    assert!(text.contains("dummy-ups -a a -k\n") && !text.contains("-a b"), "{text}");
     let start = run(&["-u", "root", "start"]);
     assert!(start.status.success(), "{}", String::from_utf8_lossy(&start.stderr));
     assert!(s.socket("a").exists() && s.socket("b").exists());

@@ -3,9 +3,11 @@
 
 use clap::{ArgAction, Parser};
 use nix::sys::signal::{Signal, kill};
-use nix::unistd::{Pid, User};
+use nix::unistd::Pid;
+use nut_daemon::pidfile::{self, PidError, PidFile};
+use nut_daemon::{Logging, paths, privs, signals};
 use nut_server::upsd::io::{self, Control, Family, Loaded};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -46,58 +48,25 @@ struct Args {
     v6: bool,
 }
 
-fn env_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
-}
-
+/// `<NUT_ALTPIDPATH or NUT_STATEPATH or /run/nut>/upsd.pid`.
 fn pid_file() -> PathBuf {
-    env_path("NUT_ALTPIDPATH")
-        .or_else(|| env_path("NUT_STATEPATH"))
-        .unwrap_or_else(|| io::DEFAULT_STATEPATH.into())
-        .join("upsd.pid")
+    paths::altpidpath(None).join("upsd.pid")
 }
 
-fn read_pid(path: &Path) -> Option<Pid> {
-    let text = std::fs::read_to_string(path).ok()?;
-    text.trim().parse().ok().map(Pid::from_raw)
-}
-
-/// The user to run as, looked up before any chroot (the password database
-/// is usually not inside it). None: stay who we are.
-fn target_user(args: &Args) -> Result<Option<User>, String> {
-    let root = nix::unistd::geteuid().is_root();
-    let name = match (&args.user, root) {
-        (Some(u), _) => u.clone(),
-        (None, true) => "nut".to_string(),
-        (None, false) => return Ok(None),
-    };
-    let user = User::from_name(&name)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no such user {name} (use -u to choose the user to run as)"))?;
-    if !root && user.uid != nix::unistd::geteuid() {
-        return Err(format!("only root can switch to user {name}"));
-    }
-    Ok(Some(user))
-}
-
-/// `-r`: as NUT does, before the configuration is read, so that every
-/// path (configuration, STATEPATH, DATAPATH, certificates) is inside it.
-fn enter_chroot(dir: &Path) -> Result<(), String> {
-    nix::unistd::chroot(dir).map_err(|e| format!("chroot {}: {e}", dir.display()))?;
-    std::env::set_current_dir("/").map_err(|e| e.to_string())
-}
-
-/// Drops root for `user`, once the listeners are open.
-fn switch_user(user: &User) -> Result<(), String> {
-    if nix::unistd::geteuid().is_root() {
-        nix::unistd::setgroups(&[user.gid]).map_err(|e| format!("setgroups: {e}"))?;
-        nix::unistd::setgid(user.gid).map_err(|e| format!("setgid: {e}"))?;
-        nix::unistd::setuid(user.uid).map_err(|e| format!("setuid: {e}"))?;
-    }
-    Ok(())
+/// Whether `pid` is a running upsd: a PID below 2 and a process of another
+/// program (a stale PID file's reused PID, or one planted in it) are
+/// refused.
+fn check_upsd(pid: i32) -> Result<(), PidError> {
+    pidfile::signal_pid(pid.into(), None)?;
+    let own = pidfile::own_name();
+    let mut names = vec!["upsd"];
+    names.extend(own.as_deref());
+    pidfile::is_program(pid, &names)
 }
 
 fn main() -> ExitCode {
+    // Before anything else: no blocked or ignored signal from the parent.
+    let reset = signals::reset(&[Signal::SIGHUP, Signal::SIGTERM, Signal::SIGINT, Signal::SIGQUIT]);
     let args = Args::parse();
     let level = match (args.debug, args.quiet) {
         (0, 0) => "info",
@@ -105,14 +74,10 @@ fn main() -> ExitCode {
         (1, _) => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_writer(std::io::stderr)
-        .init();
+    let log = Logging::debug(0).with_level(level).init_with_control().map(std::sync::Arc::new);
+    if let Err(e) = reset {
+        tracing::warn!("cannot reset the signal mask: {e}");
+    }
 
     let pidfile = pid_file();
     if let Some(cmd) = &args.command {
@@ -121,33 +86,55 @@ fn main() -> ExitCode {
             "stop" => Signal::SIGTERM,
             other => return fail(format!("unknown command {other} (use reload or stop)")),
         };
-        let Some(pid) = args.pid.map(Pid::from_raw).or_else(|| read_pid(&pidfile)) else {
-            return fail(format!("cannot read {}", pidfile.display()));
+        let pid = match args.pid.map_or_else(|| pidfile::read_pid(&pidfile), Ok) {
+            Ok(pid) => pid,
+            Err(e @ (PidError::NoPidFile { .. } | PidError::BadPidFile { .. })) => {
+                tracing::debug!("{e}");
+                return fail(format!("cannot read {}", pidfile.display()));
+            }
+            Err(e) => return fail(format!("not signalling: {e}")),
         };
-        return match kill(pid, sig) {
+        return match check_upsd(pid).and_then(|()| Ok(kill(Pid::from_raw(pid), sig)?)) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(format!("cannot signal upsd (PID {pid}): {e}")),
+            Err(PidError::Kill(e)) => fail(format!("cannot signal upsd (PID {pid}): {e}")),
+            Err(e) => fail(format!("not signalling: {e}")),
         };
     }
-    if let Some(pid) = read_pid(&pidfile) {
-        if pid != nix::unistd::getpid() && kill(pid, None).is_ok() {
+    if let Ok(pid) = pidfile::read_pid(&pidfile) {
+        if pid != std::process::id() as i32 && check_upsd(pid).is_ok() {
             return fail(format!("upsd is already running as PID {pid} ({})", pidfile.display()));
         }
     }
-    let user = match target_user(&args) {
+    let user = match privs::run_as(args.user.as_deref(), "nut") {
         Ok(u) => u,
-        Err(e) => return fail(e),
+        Err(e @ privs::RunAsError::NoSuchUser(_)) => {
+            return fail(format!("{e} (use -u to choose the user to run as)"));
+        }
+        Err(e) => return fail(e.to_string()),
     };
     if let Some(dir) = &args.chroot {
-        if let Err(e) = enter_chroot(dir) {
-            return fail(e);
+        if let Err(e) = privs::enter_chroot(dir) {
+            return fail(match e.step {
+                "chroot" => format!("chroot {}: {}", dir.display(), e.errno),
+                _ => e.to_string(),
+            });
         }
     }
-    let confpath = env_path("NUT_CONFPATH").unwrap_or_else(|| io::DEFAULT_CONFPATH.into());
+    let confpath = paths::confpath();
     let loaded = match Loaded::from_dir(&confpath) {
         Ok(l) => l,
         Err(e) => return fail(e.to_string()),
     };
+    // As NUT: DEBUG_MIN in upsd.conf is the least debug level (-D more).
+    let debug_level = u32::from(args.debug).max(loaded.upsd.debug_min.unwrap_or(0));
+    if let Some(log) = log.as_ref().filter(|_| debug_level > u32::from(args.debug)) {
+        log.set_debug(debug_level);
+    }
+    tracing::debug!("debug level is '{debug_level}'");
+    // As NUT, once at startup: the state directory holds the driver sockets.
+    if let Some(w) = paths::world_readable_warning(&loaded.statepath) {
+        tracing::warn!("{w}");
+    }
     let family = if args.v4 {
         Family::V4
     } else if args.v6 {
@@ -166,15 +153,25 @@ fn main() -> ExitCode {
             return fail(format!("cannot go to the background: {e}"));
         }
     }
-    let write_pid = background || args.foreground >= 2;
-    if write_pid {
-        if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
-            tracing::warn!("cannot write {}: {e}", pidfile.display());
+    // Never through a symbolic link planted at the path (the directory may
+    // belong to the run user).
+    let _pid = if background || args.foreground >= 2 {
+        match PidFile::create(pidfile.clone()) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::warn!("cannot write {}: {e}", pidfile.display());
+                None
+            }
         }
-    }
+    } else {
+        None
+    };
     if let Some(user) = &user {
-        if let Err(e) = switch_user(user) {
-            return fail(e);
+        if let Err(e) = listeners.chown_unix(user.uid.as_raw(), user.gid.as_raw()) {
+            return fail(format!("cannot give the Unix sockets to {}: {e}", user.name));
+        }
+        if let Err(e) = privs::switch_to(user, privs::Groups::Primary) {
+            return fail(e.to_string());
         }
     }
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -183,12 +180,9 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async move {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
-        tokio::spawn(signals(tx, confpath));
+        tokio::spawn(signals(tx, confpath, log));
         io::run(listeners, loaded, rx).await
     });
-    if write_pid {
-        let _ = std::fs::remove_file(&pidfile);
-    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e.to_string()),
@@ -196,7 +190,11 @@ fn main() -> ExitCode {
 }
 
 /// SIGHUP reloads the configuration; SIGTERM, SIGINT and SIGQUIT stop.
-async fn signals(tx: tokio::sync::mpsc::Sender<Control>, confpath: PathBuf) {
+async fn signals(
+    tx: tokio::sync::mpsc::Sender<Control>,
+    confpath: PathBuf,
+    log: Option<std::sync::Arc<nut_daemon::LevelControl>>,
+) {
     let (Ok(mut hup), Ok(mut term), Ok(mut int), Ok(mut quit)) = (
         signal(SignalKind::hangup()),
         signal(SignalKind::terminate()),
@@ -210,6 +208,11 @@ async fn signals(tx: tokio::sync::mpsc::Sender<Control>, confpath: PathBuf) {
         tokio::select! {
             _ = hup.recv() => match Loaded::from_dir(&confpath) {
                 Ok(l) => {
+                    // As NUT: a DEBUG_MIN in the new upsd.conf sets the level.
+                    if let (Some(n), Some(log)) = (l.upsd.debug_min, &log) {
+                        tracing::info!("Applying debug_min={n} from upsd.conf");
+                        log.set_debug(n);
+                    }
                     let _ = tx.send(Control::Reload(Box::new(l))).await;
                 }
                 Err(e) => tracing::error!("reload failed, keeping the old configuration: {e}"),

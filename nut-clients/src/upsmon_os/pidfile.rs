@@ -1,12 +1,10 @@
 //! The PID file and `upsmon -c stop|reload|fsd`.
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
-use std::io;
+use nix::sys::signal::Signal;
 use std::path::{Path, PathBuf};
 
 /// Debian's compiled-in PID directory (NUT's `PIDPATH`).
-pub const DEFAULT_PID_DIR: &str = "/run/nut";
+pub const DEFAULT_PID_DIR: &str = nut_daemon::paths::DEFAULT_PIDPATH;
 
 /// The PID file's name.
 pub const PID_FILE_NAME: &str = "upsmon.pid";
@@ -15,12 +13,7 @@ pub const PID_FILE_NAME: &str = "upsmon.pid";
 /// else `NUT_ALTPIDPATH`, else `NUT_STATEPATH`, else [`DEFAULT_PID_DIR`].
 /// (NUT 2.8.0 always uses its compiled-in directory.)
 pub fn pid_dir() -> PathBuf {
-    ["NUT_PIDPATH", "NUT_ALTPIDPATH", "NUT_STATEPATH"]
-        .iter()
-        .filter_map(std::env::var_os)
-        .find(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_PID_DIR))
+    nut_daemon::paths::pidpath()
 }
 
 /// `<pid_dir()>/upsmon.pid`.
@@ -28,55 +21,12 @@ pub fn pid_file() -> PathBuf {
     pid_dir().join(PID_FILE_NAME)
 }
 
-/// Writes `<pid>\n` (mode 0644, as NUT's umask 022 gives).
-pub fn write_pid_file(path: &Path, pid: u32) -> io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .open(path)?;
-    writeln!(f, "{pid}")
-}
-
-/// Why a signal could not be sent.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SignalError {
-    /// The PID file could not be opened (NUT's code -3).
-    #[error("cannot open {path}: {source}")]
-    NoPidFile {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: io::Error,
-    },
-    /// The PID file holds no usable number (NUT's code -2).
-    #[error("failed to read pid from {path}")]
-    BadPidFile {
-        /// The file.
-        path: PathBuf,
-    },
-    /// The PID is below 2 (NUT refuses it).
-    #[error("ignoring invalid pid number {0}")]
-    InvalidPid(i64),
-    /// `kill` failed (no such process, or not permitted).
-    #[error("kill: {0}")]
-    Kill(#[from] nix::Error),
-}
-
-/// Reads the first line of a PID file as NUT does (`strtol`).
-pub fn read_pid_file(path: &Path) -> Result<i64, SignalError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| SignalError::NoPidFile { path: path.to_path_buf(), source })?;
-    let line = text.lines().next().filter(|l| !l.is_empty());
-    let Some(line) = line else {
-        return Err(SignalError::BadPidFile { path: path.to_path_buf() });
-    };
-    Ok(nut_proto::token::atoi(line))
-}
+// Written never through a symbolic link planted at the path; read as NUT
+// does (`strtol` of the first line); a PID below 2 is never signalled.
+pub use nut_daemon::pidfile::{
+    PidError as SignalError, is_running, read_pid_number as read_pid_file, signal_pid,
+    write_pid as write_pid_file,
+};
 
 /// A command for a running upsmon (`-c <cmd>`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,20 +60,6 @@ impl ControlCommand {
     }
 }
 
-/// Sends `sig` (or only checks that the process exists, for `None`) to
-/// `pid`, as NUT's `sendsignalpid` does.
-pub fn signal_pid(pid: i64, sig: Option<Signal>) -> Result<(), SignalError> {
-    let raw = i32::try_from(pid).map_err(|_| SignalError::InvalidPid(pid))?;
-    if raw < 2 {
-        return Err(SignalError::InvalidPid(pid));
-    }
-    kill(Pid::from_raw(raw), None)?;
-    if let Some(sig) = sig {
-        kill(Pid::from_raw(raw), sig)?;
-    }
-    Ok(())
-}
-
 /// `upsmon -c <cmd> [-P <pid>]`: signals `pid`, or the PID in `pid_file`.
 pub fn send_command(
     cmd: ControlCommand,
@@ -135,17 +71,6 @@ pub fn send_command(
         None => read_pid_file(pid_file)?,
     };
     signal_pid(pid, Some(cmd.signal()))
-}
-
-/// Startup check: whether the process named in `pid_file` is alive (NUT
-/// refuses to start a second upsmon). Errors mean "could not tell".
-pub fn is_running(pid_file: &Path) -> Result<bool, SignalError> {
-    let pid = read_pid_file(pid_file)?;
-    match signal_pid(pid, None) {
-        Ok(()) => Ok(true),
-        Err(SignalError::Kill(_)) | Err(SignalError::InvalidPid(_)) => Ok(false),
-        Err(e) => Err(e),
-    }
 }
 
 #[cfg(test)]

@@ -56,10 +56,8 @@ const READ_BUF: usize = 512;
 /// How often the hub recomputes its next timer deadline at most.
 const DEADLINE_REFRESH: Duration = Duration::from_millis(500);
 
-/// Compiled-in defaults (Debian's layout).
-pub const DEFAULT_CONFPATH: &str = "/etc/nut";
-/// Default STATEPATH.
-pub const DEFAULT_STATEPATH: &str = "/run/nut";
+/// Compiled-in defaults (Debian's layout), shared with the daemons.
+pub use nut_daemon::paths::{DEFAULT_CONFPATH, DEFAULT_STATEPATH};
 /// Default DATAPATH.
 pub const DEFAULT_DATAPATH: &str = "/usr/share/nut";
 
@@ -95,6 +93,46 @@ pub enum SetupError {
     /// The TLS certificate file is unusable.
     #[error("TLS setup failed: {0}")]
     Tls(String),
+    /// A file exists but the user upsd runs as may not read it. upsd reads
+    /// its files as root when it starts, but as its run user on reload, so
+    /// a root-only `upsd.users` loads once and then fails to reload.
+    #[error(
+        "cannot read {path} as user {user}: permission denied{file}; upsd reads its \
+         configuration as root at start but as this user on reload, so this user must be able \
+         to read it (e.g. group nut and mode 0640)"
+    )]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The user upsd runs as, e.g. `nut (uid 110, gid 117)`.
+        user: String,
+        /// The file's owner and mode, e.g. ` (owner uid 0, gid 0, mode
+        /// 0600)`, when known.
+        file: String,
+    },
+}
+
+/// The effective user, as `name (uid N, gid N)`.
+fn effective_user() -> String {
+    let (uid, gid) = (nix::unistd::geteuid(), nix::unistd::getegid());
+    let name =
+        nix::unistd::User::from_uid(uid).ok().flatten().map_or_else(|| uid.to_string(), |u| u.name);
+    format!("{name} (uid {uid}, gid {gid})")
+}
+
+/// Why `path` could not be read, naming the run user for a permission
+/// problem.
+fn read_error(path: &Path, e: io::Error) -> SetupError {
+    if e.kind() != io::ErrorKind::PermissionDenied {
+        return SetupError::Read { path: path.to_path_buf(), source: e };
+    }
+    use std::os::unix::fs::MetadataExt;
+    let file = std::fs::metadata(path)
+        .map(|m| {
+            format!(" (owner uid {}, gid {}, mode {:04o})", m.uid(), m.gid(), m.mode() & 0o7777)
+        })
+        .unwrap_or_default();
+    SetupError::Unreadable { path: path.to_path_buf(), user: effective_user(), file }
 }
 
 /// Everything read from the configuration directory.
@@ -122,7 +160,7 @@ fn read_opt(path: &Path) -> Result<Option<Vec<u8>>, SetupError> {
     match std::fs::read(path) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(SetupError::Read { path: path.to_path_buf(), source: e }),
+        Err(e) => Err(read_error(path, e)),
     }
 }
 
@@ -134,6 +172,8 @@ impl Loaded {
     /// in the environment win over upsd.conf.
     pub fn from_dir(confpath: &Path) -> Result<Loaded, SetupError> {
         let mut warnings = Vec::new();
+        // NUT's "... is world readable", logged before the files' own.
+        let mut perms = Vec::new();
         let mut errors = Vec::new();
         let mut take = |problems: Vec<ConfigProblem>| {
             for p in problems {
@@ -143,6 +183,8 @@ impl Loaded {
         let upsd_path = confpath.join("upsd.conf");
         let mut upsd = match read_opt(&upsd_path)? {
             Some(text) => {
+                // As NUT: a warning for a file others may read, each load.
+                perms.extend(nut_daemon::paths::world_readable_warning(&upsd_path));
                 let p = UpsdConf::parse(&upsd_path.display().to_string(), &text);
                 take(p.problems);
                 p.value
@@ -180,6 +222,7 @@ impl Loaded {
         let users_path = confpath.join("upsd.users");
         let users = match read_opt(&users_path)? {
             Some(text) => {
+                perms.extend(nut_daemon::paths::world_readable_warning(&users_path));
                 let p = Users::parse(&users_path.display().to_string(), &text);
                 take(p.problems);
                 p.value
@@ -204,12 +247,12 @@ impl Loaded {
             Some(text) => Descriptions::parse(&text),
             None => Descriptions::new(),
         };
-        let statepath = std::env::var_os("NUT_STATEPATH")
-            .map(PathBuf::from)
+        let statepath = nut_daemon::paths::env_path("NUT_STATEPATH")
             .or_else(|| ups.statepath.clone())
             .or_else(|| upsd.statepath.clone())
             .unwrap_or_else(|| DEFAULT_STATEPATH.into());
-        Ok(Loaded { upsd, ups, users, descs, statepath, warnings })
+        perms.append(&mut warnings);
+        Ok(Loaded { upsd, ups, users, descs, statepath, warnings: perms })
     }
 
     /// The core options for this configuration.
@@ -307,7 +350,12 @@ async fn bind_async(conf: &UpsdConf, family: Family) -> Result<Listeners, SetupE
     let mut unix = Vec::new();
     for p in &conf.listen_unix {
         let _ = std::fs::remove_file(p);
-        match UnixListener::bind(p).and_then(|l| l.into_std()) {
+        // Read and write for the run user and its group only (0660).
+        let bound = UnixListener::bind(p).and_then(|l| l.into_std()).and_then(|l| {
+            std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o660))?;
+            Ok(l)
+        });
+        match bound {
             Ok(l) => {
                 info!("listening on {}", p.display());
                 unix.push((p.clone(), l));
@@ -330,6 +378,17 @@ async fn bind_async(conf: &UpsdConf, family: Family) -> Result<Listeners, SetupE
         return Err(SetupError::NoListener);
     }
     Ok(Listeners { tcp, unix })
+}
+
+impl Listeners {
+    /// Gives the LISTEN_UNIX sockets to the user the server runs as (and
+    /// that user's group), before it drops root.
+    pub fn chown_unix(&self, uid: u32, gid: u32) -> io::Result<()> {
+        for (p, _) in &self.unix {
+            std::os::unix::fs::chown(p, Some(uid), Some(gid))?;
+        }
+        Ok(())
+    }
 }
 
 /// A request to the running server.
@@ -544,7 +603,11 @@ impl Hub {
 
     fn accept(&mut self, stream: Accepted, addr: &str) {
         let now = Instant::now();
-        match self.core.client_connected(addr, now) {
+        let connected = match stream {
+            Accepted::Tcp(_) => self.core.client_connected(addr, now),
+            Accepted::Unix(_) => self.core.client_connected_local(addr, now),
+        };
+        match connected {
             Ok(id) => {
                 debug!("client {id} connected from {addr}");
                 self.serve(id, stream);
@@ -1388,7 +1451,10 @@ fn log_notice(n: &Notice) {
         | Notice::DriverLost { .. }
         | Notice::DataStale { .. }
         | Notice::MaxConnReached { .. }
-        | Notice::BadDriverLine { .. } => warn!("{n}"),
+        | Notice::BadDriverLine { .. }
+        // Notice level (tracing has none): rate-limited by the core.
+        | Notice::AuthFailed { .. }
+        | Notice::AuthFailuresSuppressed { .. } => warn!("{n}"),
         Notice::AccessDenied { .. } | Notice::BadClientLine { .. } | Notice::IdleTimeout { .. } => {
             debug!("{n}")
         }

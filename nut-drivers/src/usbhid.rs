@@ -1,0 +1,527 @@
+//! `usbhid-ups`: NUT's driver for USB HID Power Devices.
+//!
+//! [`UsbhidUps`] is the [`Device`] over any [`HidLink`] (the real USB link of
+//! [`crate::usb`] in the binary, `nut_testkit::hid::ReplayHid` in tests); the
+//! mapping itself is [`nut_hid::mapping::Mapper`] (sans-IO). [`UsbhidUpsDriver`]
+//! (feature `usb`) is the [`DriverProgram`](nut_driver::run::DriverProgram) with NUT's
+//! options.
+//!
+//! Timing follows NUT: the interrupt pipe is read first at every poll (its reports are
+//! applied at once), then a quick walk of the status rows, or a full walk every
+//! `pollfreq` seconds and after a SET or a command. The first update after a
+//! (re)connect is quick, as NUT's (the init walk has just read everything).
+//!
+//! A device that stops answering makes the data stale; one that disappears is reopened
+//! (same vendor and product ID and serial) when it comes back. Each distinct error is
+//! logged once until the device answers again.
+
+use nut_driver::params::{DriverParams, VarKind, VarSpec};
+use nut_driver::transport::{HidLink, LinkError, ReportType as LinkType, UsbIds};
+use nut_driver::{Device, DeviceError, Dstate, Message, UpdateKind};
+use nut_hid::ReportType;
+use nut_hid::mapping::{DeviceInfo, HidIo, IoError, Mapper, Options, Outcome};
+use nut_proto::sock::TrackingResult;
+use std::time::{Duration, Instant};
+
+/// usbhid-ups' internal version, as NUT 2.8.0's.
+pub const DRIVER_VERSION: &str = "0.47";
+
+/// Default `pollfreq` (seconds between full updates).
+pub const DEFAULT_POLLFREQ: u64 = 30;
+
+/// Default interrupt read length when `interruptsize` is not given.
+pub const DEFAULT_INTERRUPT_SIZE: usize = 512;
+
+const fn value(name: &'static str, desc: &'static str) -> VarSpec {
+    VarSpec { name, kind: VarKind::Value, sensitive: false, desc }
+}
+
+const fn flag(name: &'static str, desc: &'static str) -> VarSpec {
+    VarSpec { name, kind: VarKind::Flag, sensitive: false, desc }
+}
+
+/// The settings `usbhid-ups` accepts beyond the common ones (NUT 2.8.0's, plus
+/// `busport` and `subdriver` of later releases).
+pub const VARS: &[VarSpec] = &[
+    value("offdelay", "Set shutdown delay, in seconds (default=20)"),
+    value("ondelay", "Set startup delay, in seconds (default=30)"),
+    value("pollfreq", "Set polling frequency, in seconds, to reduce data flow (default=30)"),
+    flag("pollonly", "Don't use interrupt pipe, only use polling"),
+    flag("onlinedischarge", "Set to treat discharging while online as being offline"),
+    flag("interruptonly", "Don't use polling, only use interrupt pipe"),
+    value("interruptsize", "Number of bytes to read from interrupt pipe"),
+    flag("maxreport", "Activate tweak for buggy APC Back-UPS firmware"),
+    flag("explore", "Diagnostic matching of unsupported UPS"),
+    value("lowbatt", "Set low battery level, in percent (default=30)"),
+    value("subdriver", "Explicit USB HID subdriver selection"),
+    value("vendor", "Regular expression to match UPS Manufacturer string"),
+    value("product", "Regular expression to match UPS Product string"),
+    value("serial", "Regular expression to match UPS Serial number"),
+    value(
+        "vendorid",
+        "Regular expression to match UPS Manufacturer numerical ID (4 digits hexadecimal)",
+    ),
+    value(
+        "productid",
+        "Regular expression to match UPS Product numerical ID (4 digits hexadecimal)",
+    ),
+    value("bus", "Regular expression to match USB bus name"),
+    value("device", "Regular expression to match USB device name"),
+    value("busport", "Regular expression to match USB bus port name"),
+    value(
+        "usb_set_altinterface",
+        "Force redundant call to usb_set_altinterface() (value=bAlternateSetting; default=0)",
+    ),
+];
+
+/// What the driver takes from its settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// The mapping options.
+    pub mapping: Options,
+    /// `pollfreq`.
+    pub pollfreq: Duration,
+    /// `pollonly`.
+    pub pollonly: bool,
+    /// `interruptsize`.
+    pub interrupt_size: Option<usize>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            mapping: Options::default(),
+            pollfreq: Duration::from_secs(DEFAULT_POLLFREQ),
+            pollonly: false,
+            interrupt_size: None,
+        }
+    }
+}
+
+fn bad(msg: String) -> DeviceError {
+    DeviceError::Fatal(Message::cause(msg))
+}
+
+impl Settings {
+    /// Reads the settings as NUT does (`interruptsize` must be positive, `explore`
+    /// needs `vendorid`).
+    pub fn from_params(params: &DriverParams) -> Result<Settings, DeviceError> {
+        let mut s = Settings::default();
+        if let Some(v) = params.get("pollfreq") {
+            let n = nut_hid::mapping::atol(v);
+            if n <= 0 {
+                return Err(bad(format!("invalid pollfreq: {v}")));
+            }
+            s.pollfreq = Duration::from_secs(n.unsigned_abs());
+        }
+        s.pollonly = params.has("pollonly");
+        if let Some(v) = params.get("interruptsize") {
+            let n = nut_hid::mapping::atol(v);
+            if n <= 0 {
+                return Err(bad(format!("interruptsize must be a positive number, not {v}")));
+            }
+            s.interrupt_size = usize::try_from(n).ok();
+        }
+        let m = &mut s.mapping;
+        m.productid_set = params.get("productid").is_some();
+        m.explore = params.has("explore");
+        if m.explore && params.get("vendorid").is_none() {
+            return Err(bad("explore requires the vendorid setting".into()));
+        }
+        m.subdriver = params.get("subdriver").map(str::to_string);
+        m.interrupt_only = params.has("interruptonly");
+        m.onlinedischarge = params.has("onlinedischarge");
+        m.ondelay = params.get("ondelay").map(str::to_string);
+        m.offdelay = params.get("offdelay").map(str::to_string);
+        Ok(s)
+    }
+}
+
+/// How a lost device is opened again: given the identity of the device served so far.
+pub type Reopen<L> = Box<dyn FnMut(Option<&UsbIds>) -> Result<L, LinkError> + Send>;
+
+/// The [`HidIo`] of a link; it keeps the last link error for the log.
+struct LinkIo<'a, L> {
+    link: &'a mut L,
+    last: Option<String>,
+}
+
+fn link_type(t: ReportType) -> LinkType {
+    match t {
+        ReportType::Input => LinkType::Input,
+        ReportType::Output => LinkType::Output,
+        ReportType::Feature => LinkType::Feature,
+    }
+}
+
+impl<L: HidLink> LinkIo<'_, L> {
+    fn map(&mut self, e: LinkError) -> IoError {
+        let gone = matches!(e, LinkError::Disconnected(_));
+        self.last = Some(e.to_string());
+        if gone { IoError::Disconnected } else { IoError::Failed }
+    }
+}
+
+impl<L: HidLink> HidIo for LinkIo<'_, L> {
+    fn get_report(&mut self, t: ReportType, id: u8, buf: &mut [u8]) -> Result<usize, IoError> {
+        match self.link.get_report(link_type(t), id, buf) {
+            Ok(n) => Ok(n.min(buf.len())),
+            Err(e) => Err(self.map(e)),
+        }
+    }
+    fn set_report(&mut self, t: ReportType, id: u8, data: &[u8]) -> Result<usize, IoError> {
+        self.link.set_report(link_type(t), id, data).map_err(|e| self.map(e))
+    }
+    fn string(&mut self, index: u8) -> Result<String, IoError> {
+        match self.link.string(index) {
+            // Control characters (a NUL from a lossy decoder) are never published.
+            Ok(s) => Ok(s.chars().filter(|c| !c.is_control()).collect::<String>().trim().into()),
+            Err(e) => Err(self.map(e)),
+        }
+    }
+    fn sleep_ms(&mut self, ms: u32) {
+        std::thread::sleep(Duration::from_millis(u64::from(ms)));
+    }
+}
+
+fn info(ids: &UsbIds) -> DeviceInfo<'_> {
+    DeviceInfo {
+        vendor_id: ids.vendor_id,
+        product_id: ids.product_id,
+        vendor: ids.vendor.as_deref(),
+        product: ids.product.as_deref(),
+        serial: ids.serial.as_deref(),
+    }
+}
+
+/// Whether `ids` is the device served before (NUT's reconnect matcher: IDs and strings).
+pub fn same_device(before: &UsbIds, now: &UsbIds) -> bool {
+    before.vendor_id == now.vendor_id
+        && before.product_id == now.product_id
+        && before.vendor == now.vendor
+        && before.product == now.product
+        && before.serial == now.serial
+}
+
+/// The usbhid-ups device over a [`HidLink`].
+pub struct UsbhidUps<L> {
+    link: Option<L>,
+    reopen: Option<Reopen<L>>,
+    settings: Settings,
+    mapper: Option<Mapper>,
+    served: Option<UsbIds>,
+    first_update: bool,
+    last_logged: Option<String>,
+    connected_once: bool,
+}
+
+impl<L> std::fmt::Debug for UsbhidUps<L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UsbhidUps")
+            .field("settings", &self.settings)
+            .field("connected", &self.link.is_some())
+            .field("served", &self.served)
+            .finish()
+    }
+}
+
+impl<L: HidLink + 'static> UsbhidUps<L> {
+    /// A device on an open link that stays the same object across reconnects (a
+    /// test double, or a link that reopens itself).
+    pub fn new(link: L, settings: Settings) -> Self {
+        UsbhidUps {
+            link: Some(link),
+            reopen: None,
+            settings,
+            mapper: None,
+            served: None,
+            first_update: true,
+            last_logged: None,
+            connected_once: false,
+        }
+    }
+
+    /// A device whose link is opened by `reopen` at connect and again after a loss.
+    pub fn with_reopen(reopen: Reopen<L>, settings: Settings) -> Self {
+        UsbhidUps {
+            link: None,
+            reopen: Some(reopen),
+            settings,
+            mapper: None,
+            served: None,
+            first_update: true,
+            last_logged: None,
+            connected_once: false,
+        }
+    }
+
+    /// The mapping engine, once connected.
+    pub fn mapper(&self) -> Option<&Mapper> {
+        self.mapper.as_ref()
+    }
+
+    /// The link, while open.
+    pub fn link_mut(&mut self) -> Option<&mut L> {
+        self.link.as_mut()
+    }
+
+    /// Logs `msg` unless it is the last message logged.
+    fn log_once(&mut self, msg: String) {
+        if self.last_logged.as_deref() != Some(msg.as_str()) {
+            tracing::warn!("{msg}");
+            self.last_logged = Some(msg);
+        }
+    }
+
+    fn lost(&mut self, why: String) -> DeviceError {
+        self.log_once(format!("device lost: {why}"));
+        if self.reopen.is_some() {
+            self.link = None;
+        }
+        DeviceError::Disconnected(Message::cause(why))
+    }
+
+    fn connect_inner(&mut self, st: &mut Dstate) -> Result<(), DeviceError> {
+        if self.link.is_none() {
+            let Some(reopen) = self.reopen.as_mut() else {
+                return Err(DeviceError::Disconnected(Message::cause("no link")));
+            };
+            let link = reopen(self.served.as_ref()).map_err(LinkError::into_device_error)?;
+            self.link = Some(link);
+        }
+        let Some(link) = self.link.as_mut() else {
+            return Err(DeviceError::Disconnected(Message::cause("no link")));
+        };
+        let ids = link.ids().clone();
+        if let Some(before) = &self.served {
+            if !same_device(before, &ids) {
+                let msg = format!(
+                    "a different device answered ({:04x}:{:04x}); waiting for the one served before",
+                    ids.vendor_id, ids.product_id
+                );
+                return Err(self.lost(msg));
+            }
+        }
+        let desc = match link.report_descriptor() {
+            Ok(d) => d,
+            Err(e @ LinkError::Disconnected(_)) => return Err(self.lost(e.to_string())),
+            Err(e) => return Err(DeviceError::Stale(Box::new(e))),
+        };
+        let mut mapper = match Mapper::new(&desc, &info(&ids), &self.settings.mapping) {
+            Ok(m) => m,
+            // A device we cannot serve at start is a configuration problem, as in NUT.
+            Err(e) if !self.connected_once => return Err(DeviceError::fatal(e)),
+            Err(e) => return Err(self.lost(e.to_string())),
+        };
+        let mut io = LinkIo { link, last: None };
+        if mapper.init(&mut io, &info(&ids), st).is_err() {
+            let why = io.last.unwrap_or_else(|| "device disconnected".into());
+            return Err(self.lost(why));
+        }
+        st.setinfo("driver.version.data", mapper.subdriver().version);
+        st.setinfo("driver.parameter.pollfreq", &self.settings.pollfreq.as_secs().to_string());
+        self.mapper = Some(mapper);
+        self.served = Some(ids);
+        self.first_update = true;
+        self.connected_once = true;
+        self.last_logged = None;
+        Ok(())
+    }
+
+    fn read_interrupts(&mut self, st: &mut Dstate) -> Result<(), DeviceError> {
+        let (Some(link), Some(mapper)) = (self.link.as_mut(), self.mapper.as_mut()) else {
+            return Ok(());
+        };
+        if self.settings.pollonly || mapper.interrupt_pipe_disabled() {
+            return Ok(());
+        }
+        let size = self.settings.interrupt_size.unwrap_or(DEFAULT_INTERRUPT_SIZE);
+        let mut buf = vec![0u8; size.max(1)];
+        // Drain what is queued; each report is applied at once.
+        for _ in 0..16 {
+            let deadline = Instant::now();
+            match link.read_interrupt(&mut buf, deadline) {
+                Ok(n) => {
+                    let n = n.min(buf.len());
+                    let mut io = LinkIo { link: &mut *link, last: None };
+                    mapper.handle_interrupt(&mut io, st, &buf[..n]);
+                }
+                Err(LinkError::Disconnected(c)) => return Err(self.lost(c.to_string())),
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn tracking(o: Outcome) -> TrackingResult {
+    match o {
+        Outcome::Handled => TrackingResult::Handled,
+        Outcome::Unknown => TrackingResult::Unknown,
+        Outcome::Invalid => TrackingResult::Invalid,
+        _ => TrackingResult::Failed,
+    }
+}
+
+impl<L: HidLink + 'static> Device for UsbhidUps<L> {
+    fn connect(&mut self, st: &mut Dstate, _now: Instant) -> Result<(), DeviceError> {
+        self.connect_inner(st)
+    }
+
+    fn update(
+        &mut self,
+        st: &mut Dstate,
+        kind: UpdateKind,
+        _now: Instant,
+    ) -> Result<(), DeviceError> {
+        if self.mapper.is_none() || self.link.is_none() {
+            return Err(DeviceError::Disconnected(Message::cause("not connected")));
+        }
+        self.read_interrupts(st)?;
+        let full = kind == UpdateKind::Full && !self.first_update;
+        self.first_update = false;
+        let (Some(link), Some(mapper)) = (self.link.as_mut(), self.mapper.as_mut()) else {
+            return Err(DeviceError::Disconnected(Message::cause("not connected")));
+        };
+        let mut io = LinkIo { link, last: None };
+        let r = mapper.update(&mut io, st, full);
+        let last = io.last.take();
+        match r {
+            Ok(_) => {
+                self.last_logged = None;
+                Ok(())
+            }
+            Err(IoError::Disconnected) => {
+                Err(self.lost(last.unwrap_or_else(|| "device disconnected".into())))
+            }
+            Err(_) => {
+                let why = last.unwrap_or_else(|| "no answer".into());
+                self.log_once(format!("data stale: {why}"));
+                Err(DeviceError::Stale(Message::cause(why)))
+            }
+        }
+    }
+
+    fn instcmd(
+        &mut self,
+        st: &mut Dstate,
+        cmd: &str,
+        param: Option<&str>,
+        _now: Instant,
+    ) -> TrackingResult {
+        let (Some(link), Some(mapper)) = (self.link.as_mut(), self.mapper.as_mut()) else {
+            return TrackingResult::Failed;
+        };
+        let mut io = LinkIo { link, last: None };
+        tracking(mapper.instcmd(&mut io, st, cmd, param))
+    }
+
+    fn setvar(&mut self, st: &mut Dstate, var: &str, value: &str, _now: Instant) -> TrackingResult {
+        let (Some(link), Some(mapper)) = (self.link.as_mut(), self.mapper.as_mut()) else {
+            return TrackingResult::Failed;
+        };
+        let mut io = LinkIo { link, last: None };
+        tracking(mapper.setvar(&mut io, st, var, value))
+    }
+
+    fn shutdown(&mut self, st: &mut Dstate, _now: Instant) -> Result<(), DeviceError> {
+        let (Some(link), Some(mapper)) = (self.link.as_mut(), self.mapper.as_mut()) else {
+            return Err(DeviceError::Disconnected(Message::cause("not connected")));
+        };
+        let mut io = LinkIo { link, last: None };
+        match mapper.shutdown(&mut io, st) {
+            Some(cmd) => {
+                tracing::info!("shutdown sent with {cmd}");
+                Ok(())
+            }
+            None => Err(DeviceError::fatal(Message::cause("Shutdown failed!"))),
+        }
+    }
+}
+
+#[cfg(feature = "usb")]
+pub use program::UsbhidUpsDriver;
+
+#[cfg(feature = "usb")]
+mod program {
+    use super::*;
+    use crate::usb::{UsbHid, UsbMatcher};
+    use nut_driver::Timing;
+    use nut_driver::run::{DriverProgram, Env};
+
+    /// The `usbhid-ups` program: NUT's options, `pollfreq` timing, the USB link.
+    #[derive(Debug)]
+    pub struct UsbhidUpsDriver;
+
+    fn claimed(ids: &UsbIds, opts: &Options) -> bool {
+        if opts.subdriver.is_some() {
+            return true;
+        }
+        let d = nut_hid::subdrivers::Device {
+            vendor_id: ids.vendor_id,
+            product_id: ids.product_id,
+            vendor: ids.vendor.as_deref(),
+            product: ids.product.as_deref(),
+        };
+        let sel = nut_hid::subdrivers::SelectOptions {
+            productid_set: opts.productid_set,
+            explore: opts.explore,
+            later_ids: !opts.productid_set && !opts.strict_2_8_0_ids,
+        };
+        nut_hid::subdrivers::select_with(&d, &sel).is_some()
+    }
+
+    impl DriverProgram for UsbhidUpsDriver {
+        type Device = UsbhidUps<UsbHid>;
+        const NAME: &'static str = "usbhid-ups";
+        const DESCRIPTION: &'static str = "Generic HID driver";
+        const VERSION: &'static str = DRIVER_VERSION;
+        const OPTIONS: &'static [VarSpec] = VARS;
+
+        fn timing(params: &DriverParams) -> Result<Timing, nut_driver::params::ParamError> {
+            let pollfreq = params
+                .get("pollfreq")
+                .map(nut_hid::mapping::atol)
+                .filter(|&n| n > 0)
+                .map_or(DEFAULT_POLLFREQ, i64::unsigned_abs);
+            Ok(Timing {
+                poll_interval: params.poll_interval(),
+                full_update: Some(Duration::from_secs(pollfreq)),
+                ..Timing::default()
+            })
+        }
+
+        fn create(params: &DriverParams, _env: &Env) -> Result<Self::Device, DeviceError> {
+            if let Some(p) = params.port.as_deref().filter(|p| *p != "auto") {
+                tracing::warn!(
+                    "this driver ignores the port setting ({p}); use the USB matching options"
+                );
+            }
+            let settings = Settings::from_params(params)?;
+            let matcher = UsbMatcher::from_params(params).map_err(DeviceError::fatal)?;
+            let opts = settings.mapping.clone();
+            let reopen: Reopen<UsbHid> = Box::new(move |before: Option<&UsbIds>| {
+                UsbHid::open(
+                    |ids| {
+                        matcher.matches(ids)
+                            && claimed(ids, &opts)
+                            && before.is_none_or(|b| same_device(b, ids))
+                    },
+                    None,
+                )
+            });
+            Ok(UsbhidUps::with_reopen(reopen, settings))
+        }
+
+        fn after_start(params: &DriverParams, st: &mut Dstate) {
+            st.setinfo("driver.parameter.synchronous", params.synchronous.as_str());
+            st.setinfo("driver.version.usb", &usb_version());
+        }
+    }
+
+    /// NUT's `driver.version.usb`: the libusb version in use.
+    fn usb_version() -> String {
+        let v = rusb::version();
+        format!("libusb-{}.{}.{}", v.major(), v.minor(), v.micro())
+    }
+}
