@@ -1,2 +1,24 @@
 #![doc = include_str!("../README.md")]
+#![no_std]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod blazer;
+pub mod config;
+pub mod crc;
+pub mod error;
+pub mod item;
+mod math;
+pub mod protocol;
+pub mod session;
+mod state;
+mod tables;
+pub mod usb;
+
+pub use config::Config;
+pub use error::{AnswerError, CommandError, ConfigError};
+pub use protocol::Protocol;
+pub use session::{Event, MAX_ANSWER_LEN, RequestId, Session, apply_answer};

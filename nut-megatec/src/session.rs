@@ -1,0 +1,1244 @@
+//! The sans-IO session: autodetection, the init walk, periodic updates,
+//! instant commands and settings, over a byte transport and a clock the
+//! caller owns.
+//!
+//! The caller writes what [`Session::poll_transmit`] returns, feeds what it
+//! reads to [`Session::handle_input`] (serial: any pieces, the session
+//! waits for the `\r`) or [`Session::handle_answer`] (USB: one whole answer
+//! as a [`crate::usb`] framing reassembled it), calls
+//! [`Session::handle_timeout`] when [`Session::poll_timeout`] is reached, and
+//! drains [`Session::poll_event`]. Values go straight into the
+//! [`Publish`] the session owns.
+
+use crate::config::Config;
+use crate::error::{AnswerError, CommandError, escape};
+use crate::item::{self, Hook, Item, flags};
+use crate::protocol::{self, Claim, Protocol};
+use crate::state::{HookOut, HookOut2, State};
+use alloc::collections::VecDeque;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::time::Duration;
+use nut_proto::publish::Publish;
+use nut_proto::sock::VarFlags;
+
+/// The longest answer accepted (NUT's answer buffers hold 512 bytes).
+pub const MAX_ANSWER_LEN: usize = 512;
+
+/// NUT's `MAXTRIES`.
+const MAXTRIES: u32 = 3;
+
+/// Identifies a command or setting request in [`Event::CommandDone`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
+
+/// What happened, for the driver to log or act on.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A protocol claimed the device (`Using protocol: ...`).
+    Detected {
+        /// Its name and version (`driver.version.data`).
+        protocol: &'static str,
+    },
+    /// No protocol claimed the device (`Device not supported!`): fatal.
+    NotSupported,
+    /// The init walk and the init settings are done; updates follow.
+    Initialized,
+    /// Init failed (`Can't initialise data from the UPS`, a delay out of
+    /// range, battery charge undetermined): fatal.
+    InitFailed {
+        /// Why.
+        reason: String,
+    },
+    /// An update finished and `ups.status` was committed.
+    Updated {
+        /// A full update (all items) rather than a quick (status) one.
+        full: bool,
+    },
+    /// An update failed (`Communications with the UPS lost: status read
+    /// failed!`); `stale` once NUT would mark the data stale.
+    UpdateFailed {
+        /// The driver should call `dstate_datastale`.
+        stale: bool,
+    },
+    /// Updates work again after the data went stale.
+    Reconnected,
+    /// An instant command or a setting finished.
+    CommandDone {
+        /// The request.
+        id: RequestId,
+        /// Success, or why not.
+        result: Result<(), CommandError>,
+    },
+    /// An answer was refused (for debug logs; NUT logs these at debug
+    /// level and carries on).
+    AnswerRefused(AnswerError),
+}
+
+/// What a query got back.
+#[derive(Clone, Debug)]
+enum Reply {
+    /// Bytes (possibly empty: a timeout on serial reads as no bytes, as in
+    /// NUT).
+    Bytes(Vec<u8>, bool),
+    /// The transport failed (USB error, overlong line): the item fails.
+    Failed(AnswerError),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Init,
+    Quick,
+    Full,
+}
+
+#[derive(Clone, Debug)]
+struct Walk {
+    mode: Mode,
+    idx: usize,
+    prev: Option<(&'static str, Vec<u8>)>,
+    failed: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Detect {
+    order: Vec<&'static Protocol>,
+    pi: usize,
+    tries: u32,
+    step: usize,
+    state: Option<State>,
+}
+
+#[derive(Clone, Debug)]
+struct Cmd {
+    id: RequestId,
+    /// Sub-commands still to run (name, extra value).
+    todo: VecDeque<(String, Option<String>)>,
+    /// The item of the command being sent.
+    current: Option<&'static Item>,
+    /// `-k`: how many more attempts of the current step.
+    retries: u32,
+    /// `-k`: after `shutdown.stop`, the shutdown itself.
+    then: Option<String>,
+    /// The step being run, to retry it.
+    last: Option<(String, Option<String>)>,
+}
+
+#[derive(Clone, Debug)]
+enum Job {
+    Detect(alloc::boxed::Box<Detect>),
+    Walk(Walk),
+    Cmd(Cmd),
+}
+
+#[derive(Clone, Debug)]
+enum Request {
+    Cmd(RequestId, String, Option<String>),
+    Set(RequestId, String, String),
+    Shutdown(RequestId, bool),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Detecting,
+    Ready,
+    Failed,
+}
+
+/// One device's Q* session. See the [module docs](self).
+#[derive(Debug)]
+pub struct Session<P: Publish> {
+    config: Config,
+    publish: P,
+    state: Option<State>,
+    phase: Phase,
+    job: Option<Job>,
+    requests: VecDeque<Request>,
+    events: VecDeque<Event>,
+    /// The query waiting for its answer.
+    query: Option<Vec<u8>>,
+    /// Bytes to hand to the transport.
+    transmit: Option<Vec<u8>>,
+    buf: Vec<u8>,
+    deadline: Option<Duration>,
+    next_update: Option<Duration>,
+    update_started: Duration,
+    lastpoll: Duration,
+    retry: u32,
+    now: Duration,
+    next_id: u64,
+}
+
+impl<P: Publish> Session<P> {
+    /// Starts autodetection (or the `protocol=` one) at time `now` (any
+    /// monotonic clock, e.g. time since the driver started). The first
+    /// query is ready in [`poll_transmit`](Self::poll_transmit).
+    pub fn new(config: Config, publish: P, now: Duration) -> Self {
+        // An unknown `protocol=` name leaves nothing to try: NotSupported.
+        let order: Vec<&'static Protocol> = match config.protocol.as_deref() {
+            Some(name) => protocol::by_name(name).into_iter().collect(),
+            None if config.nut_2_8_0_only => protocol::AUTODETECT_ORDER_2_8_0.to_vec(),
+            None => protocol::AUTODETECT_ORDER.to_vec(),
+        };
+        let mut s = Session {
+            config,
+            publish,
+            state: None,
+            phase: Phase::Detecting,
+            job: Some(Job::Detect(alloc::boxed::Box::new(Detect {
+                order,
+                pi: 0,
+                tries: 0,
+                step: 0,
+                state: None,
+            }))),
+            requests: VecDeque::new(),
+            events: VecDeque::new(),
+            query: None,
+            transmit: None,
+            buf: Vec::new(),
+            deadline: None,
+            next_update: None,
+            update_started: now,
+            lastpoll: now,
+            retry: 0,
+            now,
+            next_id: 0,
+        };
+        s.drive(None);
+        s
+    }
+
+    /// The published variables.
+    pub fn publisher(&self) -> &P {
+        &self.publish
+    }
+
+    /// The published variables, mutable (e.g. to apply `override.*`).
+    pub fn publisher_mut(&mut self) -> &mut P {
+        &mut self.publish
+    }
+
+    /// Gives the publisher back.
+    pub fn into_publisher(self) -> P {
+        self.publish
+    }
+
+    /// The protocol that claimed the device.
+    pub fn protocol(&self) -> Option<&'static Protocol> {
+        self.state.as_ref().map(|s| s.proto)
+    }
+
+    /// The query bytes to send now, once each (serial: write them as is;
+    /// USB: give them to a [`crate::usb::Framing`]).
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.transmit.take()
+    }
+
+    /// The query waiting for its answer, if any.
+    pub fn pending_query(&self) -> Option<&[u8]> {
+        self.query.as_deref()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is due: the pending
+    /// query's deadline, or the next update.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        if self.query.is_some() {
+            return self.deadline;
+        }
+        if self.job.is_none() && self.requests.is_empty() && self.phase == Phase::Ready {
+            return self.next_update;
+        }
+        None
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Bytes read from a serial line, in any pieces. The answer ends at the
+    /// first `\r`; bytes after it, and bytes when no query is pending, are
+    /// dropped (NUT flushes the line before each query).
+    pub fn handle_input(&mut self, bytes: &[u8], now: Duration) {
+        self.now = now;
+        if self.query.is_none() {
+            return;
+        }
+        for &b in bytes {
+            if self.buf.len() >= MAX_ANSWER_LEN {
+                let q = self.query.as_deref().unwrap_or(&[]);
+                let err = AnswerError::Overlong {
+                    query: item::query_name(q),
+                    answer: escape(&self.buf),
+                    max: MAX_ANSWER_LEN,
+                };
+                self.finish_query(Reply::Failed(err));
+                return;
+            }
+            self.buf.push(b);
+            if b == b'\r' {
+                let ans = core::mem::take(&mut self.buf);
+                self.finish_query(Reply::Bytes(ans, false));
+                return;
+            }
+        }
+    }
+
+    /// One whole answer from a USB framing ([`crate::usb`]); may lack the
+    /// `\r`, may be empty (a bridge that returned nothing).
+    pub fn handle_answer(&mut self, answer: &[u8], now: Duration) {
+        self.now = now;
+        if self.query.is_none() {
+            return;
+        }
+        let mut a = answer.to_vec();
+        a.truncate(MAX_ANSWER_LEN);
+        self.finish_query(Reply::Bytes(a, false));
+    }
+
+    /// The transport failed for the pending query (USB error): the query
+    /// fails, as a negative return of NUT's `qx_command`.
+    pub fn handle_transport_error(&mut self, now: Duration) {
+        self.now = now;
+        if let Some(q) = self.query.as_deref() {
+            let err = AnswerError::Timeout {
+                query: item::query_name(q),
+                partial: String::from("transport error"),
+            };
+            self.finish_query(Reply::Failed(err));
+        }
+    }
+
+    /// Time passed: a pending query past its deadline counts as answered
+    /// with nothing (bytes without `\r` are dropped, as NUT's canonical-mode
+    /// read does); an update is started when due.
+    pub fn handle_timeout(&mut self, now: Duration) {
+        self.now = now;
+        if self.query.is_some() {
+            if self.deadline.is_some_and(|d| now >= d) {
+                let partial = core::mem::take(&mut self.buf);
+                if !partial.is_empty() {
+                    let q = self.query.as_deref().unwrap_or(&[]);
+                    self.events.push_back(Event::AnswerRefused(AnswerError::Timeout {
+                        query: item::query_name(q),
+                        partial: escape(&partial),
+                    }));
+                }
+                self.finish_query(Reply::Bytes(Vec::new(), true));
+            }
+            return;
+        }
+        if self.job.is_none() && self.phase == Phase::Ready {
+            if self.next_update.is_some_and(|t| now >= t) {
+                self.start_update();
+            }
+            self.drive(None);
+        }
+    }
+
+    /// Queues an instant command (`upscmd`); the result comes as
+    /// [`Event::CommandDone`].
+    pub fn instcmd(&mut self, name: &str, extra: Option<&str>, now: Duration) -> RequestId {
+        self.now = now;
+        let id = self.new_id();
+        self.requests.push_back(Request::Cmd(id, name.to_string(), extra.map(ToString::to_string)));
+        self.kick();
+        id
+    }
+
+    /// Queues a setting (`upsrw`); the result comes as
+    /// [`Event::CommandDone`].
+    pub fn setvar(&mut self, name: &str, value: &str, now: Duration) -> RequestId {
+        self.now = now;
+        let id = self.new_id();
+        self.requests.push_back(Request::Set(id, name.to_string(), value.to_string()));
+        self.kick();
+        id
+    }
+
+    /// Queues NUT's `-k` sequence: `shutdown.stop` (up to 3 tries, if the
+    /// protocol has it), then `shutdown.return` (or `shutdown.stayoff`) up to
+    /// 3 tries. Success in [`Event::CommandDone`] means "Shutting down".
+    pub fn shutdown(&mut self, stayoff: bool, now: Duration) -> RequestId {
+        self.now = now;
+        let id = self.new_id();
+        self.requests.push_back(Request::Shutdown(id, stayoff));
+        self.kick();
+        id
+    }
+
+    /// Starts an update now, even if the next one is not due yet.
+    pub fn update_now(&mut self, now: Duration) {
+        self.now = now;
+        if self.job.is_none() && self.phase == Phase::Ready {
+            self.start_update();
+            self.drive(None);
+        }
+    }
+
+    fn new_id(&mut self) -> RequestId {
+        self.next_id = self.next_id.wrapping_add(1);
+        RequestId(self.next_id)
+    }
+
+    fn kick(&mut self) {
+        if self.job.is_none() && self.query.is_none() {
+            self.drive(None);
+        }
+    }
+
+    fn start_update(&mut self) {
+        let full = self.now
+            > self.lastpoll.saturating_add(Duration::from_secs(self.config.pollfreq))
+            || self.state.as_ref().is_some_and(|s| s.data_has_changed);
+        self.update_started = self.now;
+        self.publish.status_init();
+        if full {
+            if let Some(s) = self.state.as_mut() {
+                s.status = 0;
+                s.batt.runt_act = -1.0;
+                s.batt.chrg_act = -1.0;
+            }
+            self.publish.alarm_init();
+        }
+        self.job = Some(Job::Walk(Walk {
+            mode: if full { Mode::Full } else { Mode::Quick },
+            idx: 0,
+            prev: None,
+            failed: false,
+        }));
+    }
+
+    fn finish_query(&mut self, reply: Reply) {
+        self.query = None;
+        self.deadline = None;
+        self.buf.clear();
+        self.drive(Some(reply));
+    }
+
+    fn send(&mut self, q: Vec<u8>) {
+        self.deadline = Some(self.now.saturating_add(self.config.timeout));
+        self.buf.clear();
+        self.transmit = Some(q.clone());
+        self.query = Some(q);
+    }
+
+    /// Runs jobs until one needs a query or nothing is left.
+    fn drive(&mut self, mut reply: Option<Reply>) {
+        loop {
+            let job = match self.job.take() {
+                Some(j) => j,
+                None => {
+                    reply = None;
+                    match self.requests.pop_front() {
+                        Some(r) => match self.start_request(r) {
+                            Some(j) => j,
+                            None => continue,
+                        },
+                        None => return,
+                    }
+                }
+            };
+            let (next, q) = match job {
+                Job::Detect(d) => self.step_detect(*d, reply.take()),
+                Job::Walk(w) => self.step_walk(w, reply.take()),
+                Job::Cmd(c) => self.step_cmd(c, reply.take()),
+            };
+            self.job = next;
+            if let Some(q) = q {
+                self.send(q);
+                return;
+            }
+        }
+    }
+
+    // ---- autodetection ------------------------------------------------------
+
+    fn claim_steps(&self, p: &'static Protocol) -> Vec<&'static str> {
+        match p.claim {
+            Claim::Blazer => {
+                if self.config.novendor {
+                    alloc::vec!["input.voltage"]
+                } else {
+                    alloc::vec!["input.voltage", "ups.firmware"]
+                }
+            }
+            Claim::BlazerLight => alloc::vec!["input.voltage"],
+            Claim::Omron => {
+                let named = self.config.protocol.is_some();
+                let vid = self
+                    .config
+                    .usb_vendorid
+                    .as_deref()
+                    .is_some_and(|v| v.eq_ignore_ascii_case("0590"));
+                if named || vid { alloc::vec!["input.voltage"] } else { Vec::new() }
+            }
+            Claim::Steps(s) => s.to_vec(),
+            Claim::Mecer => alloc::vec!["input.voltage", "ups.firmware.aux"],
+            Claim::Mandatory(s) => {
+                let st = State::new(p, self.config.clone());
+                s.iter()
+                    .copied()
+                    .filter(|v| {
+                        !(self.config.nooutstats
+                            && st
+                                .find(v, 0, false)
+                                .is_some_and(|(_, it)| item::eq_ic(it.command.as_bytes(), b"WA\r")))
+                    })
+                    .collect()
+            }
+            Claim::Unsupported => Vec::new(),
+        }
+    }
+
+    fn step_detect(
+        &mut self,
+        mut d: Detect,
+        reply: Option<Reply>,
+    ) -> (Option<Job>, Option<Vec<u8>>) {
+        if let Some(reply) = reply {
+            let Some(&proto) = d.order.get(d.pi) else { return (None, None) };
+            let steps = self.claim_steps(proto);
+            let var = steps.get(d.step).copied().unwrap_or("");
+            let mut st = d.state.take().unwrap_or_else(|| State::new(proto, self.config.clone()));
+            let ok = match st.find(var, 0, false) {
+                None => false,
+                Some((idx, it)) => {
+                    let q = query_bytes(it.command);
+                    let (res, ans) = process(&mut st, it, &q, reply, &mut self.publish);
+                    match res {
+                        Ok(true) => true,
+                        Ok(false) => false,
+                        Err(e) => {
+                            self.events.push_back(Event::AnswerRefused(e));
+                            if proto.claim == Claim::Mecer && d.step == 1 {
+                                let nak = !ans.is_empty() && item::eq_ic(&ans, b"(NAK\r");
+                                if nak {
+                                    if let Some(s) = st.skip.get_mut(idx) {
+                                        *s = true;
+                                    }
+                                }
+                                nak
+                            } else {
+                                false
+                            }
+                        }
+                    }
+                }
+            };
+            if ok {
+                d.step += 1;
+                d.state = Some(st);
+            } else {
+                let cleanup = matches!(proto.claim, Claim::Blazer | Claim::Steps(_) | Claim::Mecer);
+                if cleanup && d.step > 0 {
+                    if let Some(first) = steps.first() {
+                        self.publish.delinfo(first);
+                    }
+                }
+                d.step = 0;
+                d.state = None;
+                d.tries += 1;
+                if d.tries >= MAXTRIES {
+                    d.tries = 0;
+                    d.pi += 1;
+                }
+            }
+        }
+        loop {
+            let Some(&proto) = d.order.get(d.pi) else {
+                self.phase = Phase::Failed;
+                self.events.push_back(Event::NotSupported);
+                return (None, None);
+            };
+            let steps = self.claim_steps(proto);
+            if steps.is_empty() {
+                d.pi += 1;
+                d.tries = 0;
+                continue;
+            }
+            if d.step >= steps.len() {
+                let mut st =
+                    d.state.take().unwrap_or_else(|| State::new(proto, self.config.clone()));
+                st.apply_options();
+                self.state = Some(st);
+                self.events.push_back(Event::Detected { protocol: proto.name });
+                self.publish.setinfo("driver.version.data", proto.name);
+                return (
+                    Some(Job::Walk(Walk { mode: Mode::Init, idx: 0, prev: None, failed: false })),
+                    None,
+                );
+            }
+            let st = d.state.get_or_insert_with(|| State::new(proto, self.config.clone()));
+            match steps.get(d.step).and_then(|v| st.find(v, 0, false)) {
+                Some((_, it)) => match prepare_query(it, it.command) {
+                    Some(q) => return (Some(Job::Detect(alloc::boxed::Box::new(d))), Some(q)),
+                    None => {
+                        d.pi += 1;
+                        d.tries = 0;
+                        d.step = 0;
+                        d.state = None;
+                    }
+                },
+                None => {
+                    d.pi += 1;
+                    d.tries = 0;
+                    d.step = 0;
+                    d.state = None;
+                }
+            }
+        }
+    }
+
+    // ---- walks ----------------------------------------------------------------
+
+    fn step_walk(&mut self, mut w: Walk, reply: Option<Reply>) -> (Option<Job>, Option<Vec<u8>>) {
+        let Some(mut st) = self.state.take() else { return (None, None) };
+        let items = st.proto.items;
+        if let Some(reply) = reply {
+            if let Some(it) = items.get(w.idx) {
+                let q = query_bytes(it.command);
+                let (res, ans) = process(&mut st, it, &q, reply, &mut self.publish);
+                w.prev = Some((it.command, ans));
+                self.walk_result(&mut st, &mut w, res);
+                w.idx += 1;
+            }
+        }
+        while !w.failed {
+            let Some(it) = items.get(w.idx) else { break };
+            let idx = w.idx;
+            if st.is_skipped(idx) {
+                w.idx += 1;
+                continue;
+            }
+            match w.mode {
+                Mode::Init => {
+                    if it.has(flags::ABSENT) {
+                        if self.publish.getinfo(it.var).is_none() {
+                            self.publish.setinfo(it.var, it.dfl.unwrap_or(""));
+                            set_var(it, &mut self.publish);
+                        }
+                        w.idx += 1;
+                        continue;
+                    }
+                    let dup = starts_ic(it.var, "ups.alarm") || starts_ic(it.var, "ups.status");
+                    if !dup && self.publish.getinfo(it.var).is_some() {
+                        w.idx += 1;
+                        continue;
+                    }
+                }
+                Mode::Quick => {
+                    if !it.has(flags::QUICK_POLL) {
+                        w.idx += 1;
+                        continue;
+                    }
+                }
+                Mode::Full => {
+                    if it.flags & (flags::ABSENT | flags::CMD | flags::SETVAR | flags::STATIC) != 0
+                        || (it.has(flags::SEMI_STATIC) && !st.data_has_changed)
+                    {
+                        w.idx += 1;
+                        continue;
+                    }
+                }
+            }
+            if it.has(flags::CMD) {
+                self.publish.addcmd(it.var);
+                w.idx += 1;
+                continue;
+            }
+            if it.has(flags::SETVAR) {
+                w.idx += 1;
+                continue;
+            }
+            let reuse = match &w.prev {
+                Some((cmd, ans))
+                    if !ans.is_empty() && item::eq_ic(cmd.as_bytes(), it.command.as_bytes()) =>
+                {
+                    Some(ans.clone())
+                }
+                _ => None,
+            };
+            if let Some(ans) = reuse {
+                let q = query_bytes(it.command);
+                let len = ans.len();
+                let res = item::extract(it, &q, &ans, len, st.proto.rejected)
+                    .and_then(|f| st.infoval_set(it, &q, &f, &mut self.publish));
+                self.walk_result(&mut st, &mut w, res);
+                w.idx += 1;
+                continue;
+            }
+            match prepare_query(it, it.command) {
+                Some(q) => {
+                    self.state = Some(st);
+                    return (Some(Job::Walk(w)), Some(q));
+                }
+                None => {
+                    let e = AnswerError::Unsupported {
+                        query: item::query_name(it.command.as_bytes()),
+                        var: it.var,
+                        hook: it.pre_cmd.name(),
+                    };
+                    w.prev = None;
+                    self.walk_result(&mut st, &mut w, Err(e));
+                    w.idx += 1;
+                }
+            }
+        }
+        self.state = Some(st);
+        self.walk_done(w.mode, !w.failed);
+        (None, None)
+    }
+
+    fn walk_result(&mut self, st: &mut State, w: &mut Walk, res: Result<bool, AnswerError>) {
+        let Some(it) = st.proto.items.get(w.idx) else { return };
+        match res {
+            Ok(published) => {
+                if published && w.mode == Mode::Init {
+                    set_var(it, &mut self.publish);
+                }
+            }
+            Err(e) => {
+                let hard = matches!(e, AnswerError::Timeout { .. })
+                    || !matches!(
+                        e,
+                        AnswerError::NonNumeric { .. }
+                            | AnswerError::Empty { .. }
+                            | AnswerError::Hook { .. }
+                            | AnswerError::Unsupported { .. }
+                    );
+                // A hook this crate lacks is its gap, not the device's: it
+                // never fails a walk, and the item is skipped from then on.
+                let ours = matches!(e, AnswerError::Unsupported { .. });
+                self.events.push_back(Event::AnswerRefused(e));
+                if ours {
+                    if let Some(s) = st.skip.get_mut(w.idx) {
+                        *s = true;
+                    }
+                    return;
+                }
+                if it.has(flags::QUICK_POLL) {
+                    w.failed = true;
+                    return;
+                }
+                // NUT skips for good an item whose answer failed at init; a
+                // refused value (hook, non-numeric) is only skipped this time.
+                if w.mode == Mode::Init && hard {
+                    if let Some(s) = st.skip.get_mut(w.idx) {
+                        *s = true;
+                    }
+                }
+            }
+        }
+    }
+
+    fn walk_done(&mut self, mode: Mode, ok: bool) {
+        match mode {
+            Mode::Init => {
+                if !ok {
+                    self.fail_init("can't initialise data from the UPS");
+                    return;
+                }
+                if let Err(e) = self.post_init() {
+                    self.fail_init(&e);
+                    return;
+                }
+                self.phase = Phase::Ready;
+                self.lastpoll = self.now;
+                self.next_update = Some(self.now);
+                self.events.push_back(Event::Initialized);
+            }
+            Mode::Quick | Mode::Full => {
+                let full = mode == Mode::Full;
+                self.next_update =
+                    Some(self.update_started + Duration::from_secs(self.config.pollinterval));
+                if !ok {
+                    let stale = self.retry > MAXTRIES;
+                    if !stale {
+                        self.retry += 1;
+                    }
+                    self.events.push_back(Event::UpdateFailed { stale });
+                    return;
+                }
+                let Some(st) = self.state.as_mut() else { return };
+                if full {
+                    st.update_battery(&mut self.publish, self.now);
+                    self.lastpoll = self.update_started;
+                    st.data_has_changed = false;
+                    st.publish_alarms(&mut self.publish);
+                    self.publish.alarm_commit();
+                }
+                st.publish_status(&mut self.publish);
+                self.publish.status_commit();
+                if self.retry > MAXTRIES {
+                    self.events.push_back(Event::Reconnected);
+                }
+                self.retry = 0;
+                self.events.push_back(Event::Updated { full });
+            }
+        }
+    }
+
+    fn fail_init(&mut self, reason: &str) {
+        self.phase = Phase::Failed;
+        self.events.push_back(Event::InitFailed { reason: reason.to_string() });
+    }
+
+    /// The rest of `upsdrv_initinfo` after the walk.
+    fn post_init(&mut self) -> Result<(), String> {
+        let Some(mut st) = self.state.take() else { return Err("no protocol".into()) };
+        let r = (|| {
+            st.init_battery(&mut self.publish, self.now).map_err(ToString::to_string)?;
+            for (var, opt) in [
+                ("ups.delay.start", self.config.ondelay.clone()),
+                ("ups.delay.shutdown", self.config.offdelay.clone()),
+            ] {
+                if self.publish.getinfo(var).is_none() {
+                    continue;
+                }
+                if let Some(v) = opt {
+                    match self.setvar_sync(&mut st, var, &v) {
+                        Ok(None) => {}
+                        _ => return Err(alloc::format!("{var} '{v}' out of range")),
+                    }
+                }
+            }
+            for (plain, delayed) in [("load.off", "load.off.delay"), ("load.on", "load.on.delay")] {
+                if st.find(plain, flags::CMD, true).is_none()
+                    && st.find(delayed, flags::CMD, true).is_some()
+                {
+                    self.publish.addcmd(plain);
+                }
+            }
+            let pf = alloc::format!("{}", self.config.pollfreq);
+            self.publish.setinfo("driver.parameter.pollfreq", &pf);
+            for (var, val) in st.proto.initinfo {
+                self.publish.setinfo(var, val);
+            }
+            Ok(())
+        })();
+        self.state = Some(st);
+        r
+    }
+
+    // ---- commands and settings ------------------------------------------------
+
+    fn start_request(&mut self, r: Request) -> Option<Job> {
+        let id = match &r {
+            Request::Cmd(id, ..) | Request::Set(id, ..) | Request::Shutdown(id, _) => *id,
+        };
+        if self.phase != Phase::Ready || self.state.is_none() {
+            self.events.push_back(Event::CommandDone { id, result: Err(CommandError::NotReady) });
+            return None;
+        }
+        match r {
+            Request::Cmd(id, name, extra) => {
+                let mut todo = VecDeque::new();
+                todo.push_back((name, extra));
+                Some(Job::Cmd(Cmd { id, todo, current: None, retries: 0, then: None, last: None }))
+            }
+            Request::Shutdown(id, stayoff) => {
+                let target = if stayoff { "shutdown.stayoff" } else { "shutdown.return" };
+                let has_stop = self
+                    .state
+                    .as_ref()
+                    .is_some_and(|s| s.find("shutdown.stop", flags::CMD, true).is_some());
+                let mut todo = VecDeque::new();
+                let then = if has_stop {
+                    todo.push_back(("shutdown.stop".to_string(), None));
+                    Some(target.to_string())
+                } else {
+                    todo.push_back((target.to_string(), None));
+                    None
+                };
+                Some(Job::Cmd(Cmd {
+                    id,
+                    todo,
+                    current: None,
+                    retries: MAXTRIES - 1,
+                    then,
+                    last: None,
+                }))
+            }
+            Request::Set(id, name, value) => {
+                let mut st = self.state.take()?;
+                let r = self.setvar_sync(&mut st, &name, &value);
+                self.state = Some(st);
+                match r {
+                    Ok(None) => {
+                        self.events.push_back(Event::CommandDone { id, result: Ok(()) });
+                        None
+                    }
+                    Ok(Some((it, q))) => {
+                        let mut todo = VecDeque::new();
+                        todo.push_back((
+                            String::new(),
+                            Some(String::from_utf8_lossy(&q).into_owned()),
+                        ));
+                        Some(Job::Cmd(Cmd {
+                            id,
+                            todo,
+                            current: Some(it),
+                            retries: 0,
+                            then: None,
+                            last: None,
+                        }))
+                    }
+                    Err(e) => {
+                        self.events.push_back(Event::CommandDone { id, result: Err(e) });
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// NUT `setvar` up to the query: `Ok(None)` when done without a query.
+    fn setvar_sync(
+        &mut self,
+        st: &mut State,
+        name: &str,
+        value: &str,
+    ) -> Result<Option<(&'static Item, Vec<u8>)>, CommandError> {
+        let Some((_, it)) = st.find(name, flags::SETVAR, true) else {
+            return Err(CommandError::Unknown(name.to_string()));
+        };
+        let bad =
+            || CommandError::InvalidValue { name: name.to_string(), value: value.to_string() };
+        if it.has(flags::NONUT) || value.is_empty() {
+            return Err(bad());
+        }
+        if self.publish.getinfo(it.var).is_some_and(|v| v.eq_ignore_ascii_case(value)) {
+            return Ok(None);
+        }
+        let allowed: Vec<&str> =
+            it.info_rw.iter().filter(|v| v.filter == item::RwHook::None).map(|v| v.value).collect();
+        if it.has(flags::RANGE) {
+            if !item::is_numeric(value.as_bytes()) {
+                return Err(bad());
+            }
+            let v = item::strtol(value);
+            let ok = allowed.chunks(2).any(|c| match c {
+                [lo, hi] => item::strtol(lo) <= v && v <= item::strtol(hi),
+                _ => false,
+            });
+            if !ok {
+                return Err(bad());
+            }
+        } else if it.has(flags::ENUM) {
+            if !allowed.iter().any(|a| a.eq_ignore_ascii_case(value)) {
+                return Err(bad());
+            }
+        } else if it.info_flags & item::ST_FLAG_STRING != 0 {
+            let aux = allowed.first().map_or(-1, |a| item::strtol(a));
+            if aux < 0 || usize::try_from(aux).unwrap_or(0) < value.len() {
+                return Err(bad());
+            }
+        }
+        let mut v = value.to_string();
+        if it.pre != Hook::None {
+            match st.command_hook(it, &v, &mut self.publish) {
+                HookOut::Value(x) => v = x,
+                _ => return Err(bad()),
+            }
+        }
+        if it.has(flags::ABSENT) {
+            self.publish.setinfo(it.var, &v);
+            return Ok(None);
+        }
+        if it.pre == Hook::None {
+            v.clear();
+        }
+        let cmd = if v.is_empty() { it.command.to_string() } else { v };
+        match prepare_query(it, &cmd) {
+            Some(q) => Ok(Some((it, q))),
+            None => Err(bad()),
+        }
+    }
+
+    fn step_cmd(&mut self, mut c: Cmd, reply: Option<Reply>) -> (Option<Job>, Option<Vec<u8>>) {
+        let Some(mut st) = self.state.take() else { return (None, None) };
+        let out = self.step_cmd_inner(&mut st, &mut c, reply);
+        self.state = Some(st);
+        match out {
+            CmdFlow::Query(q) => (Some(Job::Cmd(c)), Some(q)),
+            CmdFlow::Done(result) => {
+                if result.is_err() && c.retries > 0 {
+                    c.retries -= 1;
+                    // Retry the same step (NUT -k): put it back.
+                    if let Some(last) = c.last.clone() {
+                        c.todo.push_front(last);
+                    }
+                    c.current = None;
+                    return (Some(Job::Cmd(c)), None);
+                }
+                if let Some(next) = c.then.take() {
+                    c.todo.clear();
+                    c.todo.push_back((next, None));
+                    c.retries = MAXTRIES - 1;
+                    c.current = None;
+                    return (Some(Job::Cmd(c)), None);
+                }
+                self.events.push_back(Event::CommandDone { id: c.id, result });
+                (None, None)
+            }
+            CmdFlow::Next => (Some(Job::Cmd(c)), None),
+        }
+    }
+
+    fn step_cmd_inner(&mut self, st: &mut State, c: &mut Cmd, reply: Option<Reply>) -> CmdFlow {
+        let accepted = st.proto.accepted;
+        let rejected = st.proto.rejected;
+        if let Some(reply) = reply {
+            let Some(it) = c.current.take() else { return CmdFlow::Done(Ok(())) };
+            let name = it.var.to_string();
+            let (q, ans, len) = match reply {
+                Reply::Bytes(b, _) => {
+                    let l = b.len();
+                    (query_bytes(it.command), b, l)
+                }
+                Reply::Failed(e) => {
+                    return CmdFlow::Done(Err(CommandError::Answer { name, source: e }));
+                }
+            };
+            let field = match item::extract(it, &q, &ans, len, rejected) {
+                Ok(f) => f,
+                Err(e) => return CmdFlow::Done(Err(CommandError::Answer { name, source: e })),
+            };
+            if !field.is_empty() {
+                let ok = accepted.is_some_and(|a| item::eq_ic(&field, a.as_bytes()));
+                if !ok {
+                    return CmdFlow::Done(Err(CommandError::NotAccepted {
+                        name,
+                        answer: escape(&field),
+                    }));
+                }
+            }
+            st.data_has_changed = true;
+            if c.todo.is_empty() {
+                return CmdFlow::Done(Ok(()));
+            }
+            c.retries = 0;
+            return CmdFlow::Next;
+        }
+        // A setting's query, prepared already.
+        if let Some(it) = c.current {
+            if let Some((_, Some(q))) = c.todo.pop_front() {
+                return CmdFlow::Query(q.into_bytes());
+            }
+            c.current = None;
+            let _ = it;
+        }
+        let Some((name, extra)) = c.todo.front().cloned() else { return CmdFlow::Done(Ok(())) };
+        let name = match name.to_ascii_lowercase().as_str() {
+            "beeper.off" => "beeper.disable".to_string(),
+            "beeper.on" => "beeper.enable".to_string(),
+            _ => name,
+        };
+        let Some((_, it)) = st.find(&name, flags::CMD, true) else {
+            c.todo.pop_front();
+            let lname = name.to_ascii_lowercase();
+            let get = |p: &P, v: &str| p.getinfo(v).map(ToString::to_string);
+            let mut push = |n: &str, e: Option<String>| c.todo.push_back((n.to_string(), e));
+            match lname.as_str() {
+                "load.on" => push("load.on.delay", Some("0".into())),
+                "load.off" => push("load.off.delay", Some("0".into())),
+                "shutdown.return" => {
+                    push("load.on.delay", get(&self.publish, "ups.delay.start"));
+                    push("load.off.delay", get(&self.publish, "ups.delay.shutdown"));
+                }
+                "shutdown.stayoff" => {
+                    push("load.on.delay", Some("-1".into()));
+                    push("load.off.delay", get(&self.publish, "ups.delay.shutdown"));
+                }
+                _ => return CmdFlow::Done(Err(CommandError::Unknown(name))),
+            }
+            if st
+                .find(&c.todo.front().map(|t| t.0.clone()).unwrap_or_default(), flags::CMD, true)
+                .is_none()
+            {
+                return CmdFlow::Done(Err(CommandError::Unknown(name)));
+            }
+            return CmdFlow::Next;
+        };
+        c.last = c.todo.pop_front();
+        let mut value = extra.or_else(|| it.dfl.map(ToString::to_string)).unwrap_or_default();
+        if it.pre != Hook::None {
+            match st.command_hook(it, &value, &mut self.publish) {
+                HookOut::Value(v) => value = v,
+                _ => return CmdFlow::Done(Err(CommandError::InvalidValue { name, value })),
+            }
+        } else {
+            value.clear();
+        }
+        let cmd = if value.is_empty() { it.command.to_string() } else { value };
+        match prepare_query(it, &cmd) {
+            Some(q) => {
+                c.current = Some(it);
+                CmdFlow::Query(q)
+            }
+            None => CmdFlow::Done(Err(CommandError::Answer {
+                name,
+                source: AnswerError::Unsupported {
+                    query: item::query_name(cmd.as_bytes()),
+                    var: it.var,
+                    hook: it.pre_cmd.name(),
+                },
+            })),
+        }
+    }
+}
+
+enum CmdFlow {
+    Query(Vec<u8>),
+    Done(Result<(), CommandError>),
+    Next,
+}
+
+fn starts_ic(s: &str, prefix: &str) -> bool {
+    s.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+}
+
+fn query_bytes(cmd: &str) -> Vec<u8> {
+    cmd.as_bytes().to_vec()
+}
+
+/// The bytes to send for an item (its `preprocess_command` hook applied);
+/// `None` when that hook is not implemented.
+fn prepare_query(it: &Item, cmd: &str) -> Option<Vec<u8>> {
+    match it.pre_cmd {
+        Hook::None => Some(cmd.as_bytes().to_vec()),
+        Hook::VoltronicAxpertCrc => crate::crc::add(cmd.as_bytes()),
+        _ => None,
+    }
+}
+
+/// `qx_process` + `ups_infoval_set` for one item. Also returns the answer
+/// as later items with the same query reuse it (after the answer hook; empty
+/// when the query or the hook failed).
+fn process(
+    st: &mut State,
+    it: &'static Item,
+    q: &[u8],
+    reply: Reply,
+    p: &mut dyn Publish,
+) -> (Result<bool, AnswerError>, Vec<u8>) {
+    let (raw, timed_out) = match reply {
+        Reply::Bytes(b, t) => (b, t),
+        Reply::Failed(e) => return (Err(e), Vec::new()),
+    };
+    let ans = match st.answer_hook(it, &raw) {
+        HookOut2::Value(a) => a,
+        HookOut2::Refused => {
+            let e = AnswerError::Hook {
+                query: item::query_name(q),
+                var: it.var,
+                hook: it.pre_ans.name(),
+                value: escape(&raw),
+            };
+            return (Err(e), Vec::new());
+        }
+        HookOut2::Unsupported => {
+            let e = AnswerError::Unsupported {
+                query: item::query_name(q),
+                var: it.var,
+                hook: it.pre_ans.name(),
+            };
+            return (Err(e), Vec::new());
+        }
+    };
+    let keep = item::c_str(&ans).to_vec();
+    let len = ans.len();
+    let field = match item::extract(it, q, &ans, len, st.proto.rejected) {
+        Ok(f) => f,
+        Err(e) => {
+            let e = if timed_out && ans.is_empty() {
+                AnswerError::Timeout { query: item::query_name(q), partial: String::new() }
+            } else {
+                e
+            };
+            return (Err(e), keep);
+        }
+    };
+    (st.infoval_set(it, q, &field, p), keep)
+}
+
+/// NUT `qx_set_var`: flags, string length, enum values, ranges.
+fn set_var(it: &Item, p: &mut dyn Publish) {
+    if it.has(flags::NONUT) {
+        return;
+    }
+    let rw = it.info_flags & item::ST_FLAG_RW != 0;
+    let string = it.info_flags & item::ST_FLAG_STRING != 0;
+    p.setflags(it.var, VarFlags { rw, string, number: false });
+    if string {
+        if let Some(v) = it.info_rw.first() {
+            p.setaux(it.var, item::strtol(v.value));
+        }
+    }
+    let values = it.info_rw.iter().filter(|v| v.filter == item::RwHook::None);
+    if it.has(flags::ENUM) {
+        for v in values.clone() {
+            p.addenum(it.var, v.value);
+        }
+    }
+    if it.has(flags::RANGE) {
+        let vals: Vec<&str> = values.map(|v| v.value).collect();
+        for pair in vals.chunks(2) {
+            if let [lo, hi] = pair {
+                let (lo, hi) = (item::strtol(lo), item::strtol(hi));
+                if lo <= i64::from(i32::MAX) && hi <= i64::from(i32::MAX) {
+                    p.addrange(it.var, lo, hi);
+                }
+            }
+        }
+    }
+}
+
+/// Applies one answer to every item of `protocol` that reads `query` (as
+/// the first walk of a fresh driver would: no items skipped by options),
+/// publishes what passes into `p`, and commits `ups.status` when at least
+/// one status field of the answer was accepted. Returns the refused fields. For tests, replays and
+/// fuzzing; a driver uses [`Session`].
+pub fn apply_answer(
+    protocol: &'static Protocol,
+    query: &[u8],
+    answer: &[u8],
+    p: &mut dyn Publish,
+) -> Vec<AnswerError> {
+    let mut st = State::new(protocol, Config::default());
+    let mut errors = Vec::new();
+    let mut status = false;
+    let mut answer_used: Option<Vec<u8>> = None;
+    for (i, it) in protocol.items.iter().enumerate() {
+        if st.is_skipped(i)
+            || it.flags & (flags::CMD | flags::SETVAR | flags::ABSENT) != 0
+            || !item::eq_ic(it.command.as_bytes(), query)
+        {
+            continue;
+        }
+        let is_status = starts_ic(it.var, "ups.status");
+        let (res, keep) = match &answer_used {
+            Some(a) if !a.is_empty() => {
+                let r = item::extract(it, query, a, a.len(), protocol.rejected)
+                    .and_then(|f| st.infoval_set(it, query, &f, p));
+                (r, a.clone())
+            }
+            _ => process(&mut st, it, query, Reply::Bytes(answer.to_vec(), false), p),
+        };
+        answer_used = Some(keep);
+        match res {
+            Ok(_) if is_status => status = true,
+            Ok(_) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    if status {
+        p.status_init();
+        st.publish_status(p);
+        p.status_commit();
+    }
+    errors
+}
