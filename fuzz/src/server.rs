@@ -561,7 +561,7 @@ pub fn driver_session(data: &[u8]) {
     };
     let mut driver = Driver::new(FuzzDevice { fail: false, ticks: 0 }, Dstate::new(), config);
     driver.start(now).expect("open");
-    let mut conns: Vec<Option<(nut_driver::ConnId, SockModel)>> =
+    let mut conns: Vec<Option<(nut_driver::SockConnId, SockModel)>> =
         (0..DRIVER_CONNS).map(|_| None).collect();
     let mut n = 0;
     while !input.is_empty() && n < MAX_OPS {
@@ -665,7 +665,7 @@ fn count_requests(m: &mut SockModel, mut bytes: &[u8]) {
 
 fn write_some<D: Device>(
     driver: &mut Driver<D>,
-    id: nut_driver::ConnId,
+    id: nut_driver::SockConnId,
     m: &mut SockModel,
     max: usize,
 ) {

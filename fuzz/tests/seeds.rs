@@ -106,3 +106,43 @@ fn upslog_format() {
 fn check_report() {
     run_seeds("check_report", nut_fuzz::check::check_report);
 }
+
+#[test]
+fn hid_descriptor() {
+    run_seeds("hid_descriptor", nut_fuzz::hid_descriptor);
+}
+
+#[test]
+fn hid_report() {
+    run_seeds("hid_report", nut_fuzz::hid_report);
+}
+
+#[test]
+fn hid_mapping() {
+    run_seeds("hid_mapping", nut_fuzz::hid_mapping);
+}
+
+#[test]
+fn apc_answer() {
+    run_seeds("apc_answer", nut_fuzz::apc_answer);
+}
+
+#[test]
+fn apc_session() {
+    run_seeds("apc_session", nut_fuzz::apc_session);
+}
+
+#[test]
+fn qx_answer() {
+    run_seeds("qx_answer", nut_fuzz::qx_answer);
+}
+
+#[test]
+fn qx_session() {
+    run_seeds("qx_session", nut_fuzz::qx_session);
+}
+
+#[test]
+fn snmp_value() {
+    run_seeds("snmp_value", nut_fuzz::snmp_value);
+}

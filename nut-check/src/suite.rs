@@ -313,7 +313,7 @@ fn learn(opts: &Options, ups: &str, what: &str) -> Result<Vec<(String, String)>,
     });
     match typed {
         Ok(v) => Ok(v),
-        Err(ClientError::Server(code)) => Err(format!("ERR {}", code.as_str())),
+        Err(ClientError::Server { code, .. }) => Err(format!("ERR {}", code.as_str())),
         Err(e) => {
             tracing::info!(what, error = %e, "typed LIST failed; reading it leniently");
             lenient_rows(opts, &format!("LIST {what} {ups}"))

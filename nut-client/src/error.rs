@@ -60,8 +60,14 @@ pub enum TransportError {
         host: String,
     },
     /// Every address of the host refused or timed out.
-    #[error("connection failure: {0}")]
-    Connect(#[source] io::Error),
+    #[error("connection to {server} failed: {source}")]
+    Connect {
+        /// The server connected to, as `host:port`.
+        server: String,
+        /// The last address's failure.
+        #[source]
+        source: io::Error,
+    },
     /// Reading from the server failed.
     #[error("read error: {0}")]
     Read(#[source] io::Error),
@@ -141,9 +147,18 @@ pub enum UsageError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
-    /// The server answered `ERR <code>`.
-    #[error("server error {0}")]
-    Server(ErrCode<'static>),
+    /// The server answered `ERR <code>` to `request`.
+    ///
+    /// Match the code with `ClientError::Server { code: ErrCode::UnknownUps, .. }`
+    /// ([`ErrCode`] is re-exported at the crate root).
+    #[error("{}", server_message(code, request))]
+    Server {
+        /// The code.
+        code: ErrCode<'static>,
+        /// The request it answers, as sent without LF (`PASSWORD`'s
+        /// argument redacted), e.g. `GET VAR myups ups.status`.
+        request: String,
+    },
     /// The server's reply did not fit the request.
     #[error("protocol error: {0}")]
     Protocol(#[from] ProtocolError),
@@ -161,11 +176,37 @@ pub enum ClientError {
     },
 }
 
+/// `server error CODE for "REQUEST"`, with a hint where the answer is
+/// about rights that NUT's documentation places in `upsd.users`.
+fn server_message(code: &ErrCode<'_>, request: &str) -> String {
+    let mut m = format!("server error {code} for {request:?}");
+    let verb = request.split(' ').next().unwrap_or("").to_ascii_uppercase();
+    if *code == ErrCode::AccessDenied {
+        let hint = match verb.as_str() {
+            "LOGIN" | "ATTACH" => {
+                ": LOGIN needs a user with `upsmon primary` or `upsmon secondary` in upsd.users"
+            }
+            "PRIMARY" | "MASTER" | "FSD" => {
+                ": PRIMARY and FSD need a user with `upsmon primary` in upsd.users"
+            }
+            "SET" => ": SET needs a user with `actions = SET` in upsd.users",
+            "INSTCMD" => {
+                ": INSTCMD needs the command (or `all`) in the user's `instcmds` in upsd.users"
+            }
+            _ => "",
+        };
+        m.push_str(hint);
+    } else if *code == ErrCode::UsernameRequired || *code == ErrCode::PasswordRequired {
+        m.push_str(": authenticate (USERNAME and PASSWORD) first");
+    }
+    m
+}
+
 impl ClientError {
     /// The server's `ERR` code, if this is a server error.
     pub fn server_code(&self) -> Option<&ErrCode<'static>> {
         match self {
-            ClientError::Server(c) => Some(c),
+            ClientError::Server { code, .. } => Some(code),
             _ => None,
         }
     }

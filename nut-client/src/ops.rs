@@ -9,7 +9,7 @@
 //! for (in order, all of them pipelined), until it returns [`Step::Done`].
 
 use crate::error::{ClientError, ProtocolError};
-use crate::session::{Response, ServerError, reply_text};
+use crate::session::{ErrReply, Response, reply_text};
 use nut_proto::net::{Command, ErrCode, GetQuery, Query, Reply, TrackingState, VarKind, VarType};
 use nut_proto::secret::Secret;
 use std::borrow::Cow;
@@ -44,6 +44,11 @@ fn c(s: &str) -> Cow<'static, str> {
     Cow::Owned(s.to_string())
 }
 
+/// An `ERR` answer as the error of the call, naming the request.
+fn server(e: ErrReply) -> ClientError {
+    ClientError::Server { code: e.code, request: e.request }
+}
+
 fn unexpected(expected: &'static str, got: &Reply<'_>) -> ClientError {
     ClientError::Protocol(ProtocolError::Unexpected { expected, got: reply_text(got) })
 }
@@ -52,7 +57,7 @@ fn unexpected(expected: &'static str, got: &Reply<'_>) -> ClientError {
 pub fn line(a: Answer) -> Result<Reply<'static>, ClientError> {
     match a? {
         Response::Line(r) => Ok(r),
-        Response::Err(e) => Err(ClientError::Server(e.code)),
+        Response::Err(e) => Err(server(e)),
         Response::List(_) => Err(ClientError::Protocol(ProtocolError::Unexpected {
             expected: "one line",
             got: "a list".into(),
@@ -64,7 +69,7 @@ pub fn line(a: Answer) -> Result<Reply<'static>, ClientError> {
 pub fn rows(a: Answer) -> Result<Vec<Reply<'static>>, ClientError> {
     match a? {
         Response::List(r) => Ok(r),
-        Response::Err(e) => Err(ClientError::Server(e.code)),
+        Response::Err(e) => Err(server(e)),
         Response::Line(r) => Err(unexpected("a list", &r)),
     }
 }
@@ -345,12 +350,12 @@ fn tracking_status(a: Answer) -> Result<TrackingStatus, ClientError> {
     match a? {
         Response::Line(Reply::Tracking(TrackingState::Pending)) => Ok(TrackingStatus::Pending),
         Response::Line(Reply::Tracking(TrackingState::Success)) => Ok(TrackingStatus::Success),
-        Response::Err(ServerError { code, .. })
+        Response::Err(ErrReply { code, .. })
             if matches!(code, ErrCode::Unknown | ErrCode::InvalidArgument | ErrCode::Failed) =>
         {
             Ok(TrackingStatus::Failed(code))
         }
-        Response::Err(e) => Err(ClientError::Server(e.code)),
+        Response::Err(e) => Err(server(e)),
         Response::Line(r) => Err(unexpected("PENDING, SUCCESS or ERR", &r)),
         Response::List(_) => Err(ClientError::Protocol(ProtocolError::Unexpected {
             expected: "one line",
@@ -930,7 +935,7 @@ mod tests {
         });
         r.unwrap();
         let r = drive(primary("u"), &mut |_| b"ERR ACCESS-DENIED\n".to_vec());
-        assert!(matches!(r, Err(ClientError::Server(ErrCode::AccessDenied))));
+        assert!(matches!(r, Err(ClientError::Server { code: ErrCode::AccessDenied, .. })));
     }
 
     #[test]

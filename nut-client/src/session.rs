@@ -46,16 +46,22 @@ impl Limits {
     }
 }
 
-/// A server's `ERR` reply, kept as data.
+/// A server's `ERR` reply, kept as data inside [`Response::Err`]. Not a
+/// Rust error: the [operations](crate::ops) turn it into
+/// [`ClientError::Server`](crate::ClientError::Server).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServerError {
+#[non_exhaustive]
+pub struct ErrReply {
     /// The code.
     pub code: ErrCode<'static>,
     /// Text after the code, if any.
     pub extra: Option<String>,
+    /// The request it answers, as sent without LF (`PASSWORD`'s argument
+    /// redacted; cut to 200 bytes).
+    pub request: String,
 }
 
-impl ServerError {
+impl ErrReply {
     /// The reply line as received (without LF), e.g. `ERR ACCESS-DENIED`.
     pub fn line(&self) -> String {
         match &self.extra {
@@ -75,7 +81,7 @@ pub enum Response {
     /// checked against the query).
     List(Vec<Reply<'static>>),
     /// `ERR <code> [<extra>]`.
-    Err(ServerError),
+    Err(ErrReply),
 }
 
 impl Response {
@@ -142,7 +148,7 @@ pub struct Session {
     limits: Limits,
     lines: LineFramer,
     transmit: Vec<u8>,
-    pending: VecDeque<(RequestId, Pending)>,
+    pending: VecDeque<(RequestId, Pending, String)>,
     events: VecDeque<Event>,
     unsolicited: usize,
     next_id: u64,
@@ -157,6 +163,12 @@ impl Default for Session {
 fn cut(bytes: &[u8]) -> String {
     let b = &bytes[..bytes.len().min(200)];
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// A request as sent, without LF, for messages: `PASSWORD`'s argument is
+/// never kept.
+fn request_text(cmd: &Command<'_>) -> String {
+    cut(cmd.to_string().as_bytes())
 }
 
 /// The reply line (without LF) as text, for messages.
@@ -232,11 +244,12 @@ impl Session {
         let id = RequestId(self.next_id);
         self.next_id += 1;
         cmd.encode(&mut self.transmit);
+        let request = request_text(cmd);
         let p = match cmd {
             Command::List(q) => Pending::ListBegin(q.clone().into_owned()),
             _ => Pending::Line,
         };
-        self.pending.push_back((id, p));
+        self.pending.push_back((id, p, request));
         id
     }
 
@@ -283,14 +296,14 @@ impl Session {
     }
 
     fn complete(&mut self, result: Result<Response, ProtocolError>) {
-        if let Some((id, _)) = self.pending.pop_front() {
+        if let Some((id, _, _)) = self.pending.pop_front() {
             self.events.push_back(Event::Response { id, result });
         }
     }
 
     fn handle_line(&mut self, line: Result<&[u8], usize>) {
         let limits = self.limits;
-        let Some((_, head)) = self.pending.front_mut() else {
+        let Some((_, head, request)) = self.pending.front_mut() else {
             self.unsolicited = self.unsolicited.saturating_add(1);
             return;
         };
@@ -303,16 +316,20 @@ impl Session {
         let line_len = line.map(<[u8]>::len).unwrap_or(0);
         let done: Result<Response, ProtocolError> = match head {
             Pending::Line => match parsed {
-                Ok(Reply::Err { code, extra }) => {
-                    Ok(Response::Err(ServerError { code, extra: extra.map(Cow::into_owned) }))
-                }
+                Ok(Reply::Err { code, extra }) => Ok(Response::Err(ErrReply {
+                    code,
+                    extra: extra.map(Cow::into_owned),
+                    request: std::mem::take(request),
+                })),
                 Ok(r) => Ok(Response::Line(r)),
                 Err(e) => Err(e),
             },
             Pending::ListBegin(q) => match parsed {
-                Ok(Reply::Err { code, extra }) => {
-                    Ok(Response::Err(ServerError { code, extra: extra.map(Cow::into_owned) }))
-                }
+                Ok(Reply::Err { code, extra }) => Ok(Response::Err(ErrReply {
+                    code,
+                    extra: extra.map(Cow::into_owned),
+                    request: std::mem::take(request),
+                })),
                 Ok(Reply::BeginList(b)) if same_query(&b, q) => {
                     let query = std::mem::replace(q, Query::Ups);
                     *head = Pending::ListRows { query, rows: Vec::new(), bytes: 0, error: None };
@@ -337,9 +354,11 @@ impl Session {
                     }
                 }
                 // upsd never does this, but a list cut short by an ERR ends there.
-                Ok(Reply::Err { code, extra }) => {
-                    Ok(Response::Err(ServerError { code, extra: extra.map(Cow::into_owned) }))
-                }
+                Ok(Reply::Err { code, extra }) => Ok(Response::Err(ErrReply {
+                    code,
+                    extra: extra.map(Cow::into_owned),
+                    request: std::mem::take(request),
+                })),
                 Ok(r) if row_of(query, &r) => {
                     if error.is_none() {
                         if rows.len() >= limits.max_list_rows

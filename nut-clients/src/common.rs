@@ -93,10 +93,10 @@ pub(crate) fn strerror(e: &io::Error) -> String {
 /// The text NUT's client library (`upscli_strerror`) gives for an error.
 pub(crate) fn describe(e: &ClientError) -> String {
     match e {
-        ClientError::Server(code) => code.description().to_string(),
+        ClientError::Server { code, .. } => code.description().to_string(),
         ClientError::Transport(t) => match t {
             TransportError::NoSuchHost { .. } => "No such host".into(),
-            TransportError::Connect(e) => format!("Connection failure: {}", strerror(e)),
+            TransportError::Connect { source: e, .. } => format!("Connection failure: {}", strerror(e)),
             TransportError::Read(e) => format!("Read error: {}", strerror(e)),
             TransportError::Write(e) => format!("Write error: {}", strerror(e)),
             TransportError::Timeout => "Read error: Connection timed out".into(),
@@ -110,7 +110,7 @@ pub(crate) fn describe(e: &ClientError) -> String {
 
 /// Whether the server answered `ERR UNKNOWN-COMMAND` (an old `upsd`).
 pub(crate) fn is_unknown_command(e: &ClientError) -> bool {
-    matches!(e, ClientError::Server(nut_proto::ErrCode::UnknownCommand))
+    matches!(e, ClientError::Server { code: nut_proto::ErrCode::UnknownCommand, .. })
 }
 
 /// Whether a tool asks for TLS, as its `upscli_connect` flags in NUT 2.8.0.

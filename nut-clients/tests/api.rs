@@ -46,7 +46,7 @@ impl Adapter for Tokio {
 
 fn server_err<T: std::fmt::Debug>(r: Result<T, ClientError>) -> ErrCode<'static> {
     match r {
-        Err(ClientError::Server(c)) => c,
+        Err(ClientError::Server { code, .. }) => code,
         other => panic!("expected a server error, got {other:?}"),
     }
 }
@@ -170,7 +170,7 @@ fn cases<A: Adapter>(which: Which) {
     // Nobody listening.
     let dead = HostPort::parse(&format!("127.0.0.1:{}", nut_testkit::free_port())).unwrap();
     match A::connect(&dead) {
-        Err(ClientError::Transport(TransportError::Connect(_))) => {}
+        Err(ClientError::Transport(TransportError::Connect { .. })) => {}
         other => panic!("{ctx}: {:?}", other.map(|_| ())),
     }
 }

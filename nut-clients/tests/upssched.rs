@@ -5,6 +5,7 @@
 use nix::sys::signal::{Signal, kill};
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 use nix::unistd::Pid;
+use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -168,12 +169,13 @@ fn cancel_with_command_starts_the_daemon_to_run_it() {
 }
 
 #[test]
-fn execute_runs_cmdscript_with_the_words_pasted() {
+fn execute_runs_cmdscript_with_the_argument_whole() {
     let dir = setup("AT ONBATT * EXECUTE \"two words\"\nAT ONBATT * EXECUTE \"\"\n");
     let p = dir.path();
     let out = call(&ours(), p, "u", "onbatt");
-    // Pasted after CMDSCRIPT and split by the shell, as NUT does.
-    assert_eq!(records(p), ["[two][words] onbatt u"]);
+    // One argument, never split by a shell (NUT's system() gives
+    // "[two][words]"; COMPATIBILITY.md).
+    assert_eq!(records(p), ["[two words] onbatt u"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Executing command: two words"), "{err}");
     assert!(err.contains("Empty EXECUTE command argument"), "{err}");
@@ -216,5 +218,47 @@ fn errors_match_debian() {
             "Error: UPSNAME and NOTIFYTYPE must be set.\n\
              This program should only be run from upsmon.\n"
         );
+    }
+}
+
+/// Whoever can write to PIPEFN names the timers and CANCEL commands; they
+/// reach CMDSCRIPT as one literal argument and no shell ever sees them.
+#[test]
+fn timer_names_from_the_socket_never_reach_a_shell() {
+    let dir = setup("AT ONBATT * START-TIMER keeper 8\n");
+    let p = dir.path();
+    let _guard = DaemonGuard(p.to_path_buf());
+    // Starts the daemon (upsmon's way).
+    call(&ours(), p, "u", "ONBATT");
+    let d = p.display();
+    let names = [
+        format!("x; touch {d}/pwned1"),
+        format!("`touch {d}/pwned2`"),
+        format!("$(touch {d}/pwned3)"),
+        format!("x' \"; touch {d}/pwned4 #"),
+    ];
+    let send = |req: nut_client::upssched::Request| {
+        let mut s = UnixStream::connect(p.join("upssched.pipe")).expect("daemon listening");
+        s.write_all(&req.encode()).unwrap();
+        let mut reply = [0u8; 3];
+        s.read_exact(&mut reply).unwrap();
+        assert_eq!(&reply, b"OK\n");
+    };
+    for n in &names[..3] {
+        send(nut_client::upssched::Request::Start { timer: n.clone(), seconds: "0".into() });
+    }
+    // A CANCEL of no running timer runs its command at once.
+    send(nut_client::upssched::Request::Cancel {
+        timer: "none".into(),
+        cmd: Some(names[3].clone()),
+    });
+    let r = wait_records(p, 4);
+    let mut got: Vec<&str> = r.iter().map(|l| l.as_str()).collect();
+    got.sort_unstable();
+    let mut want: Vec<String> = names.iter().map(|n| format!("[{n}] ONBATT u")).collect();
+    want.sort_unstable();
+    assert_eq!(got, want);
+    for i in 1..=4 {
+        assert!(!p.join(format!("pwned{i}")).exists(), "pwned{i} was created");
     }
 }

@@ -7,7 +7,7 @@
 use crate::device::{Device, DeviceError};
 use crate::dstate::Dstate;
 use crate::poll::{PollEvent, Poller, Timing};
-use crate::server::{CloseReason, ConnId, SocketConfig, SocketEvent, SocketServer};
+use crate::server::{CloseReason, SockConnId, SocketConfig, SocketEvent, SocketServer};
 use std::time::{Duration, Instant};
 
 /// Settings of a driver.
@@ -165,12 +165,12 @@ impl<D: Device> Driver<D> {
     }
 
     /// Registers a new connection.
-    pub fn accept(&mut self) -> ConnId {
+    pub fn accept(&mut self) -> SockConnId {
         self.server.accept()
     }
 
     /// Forgets a connection.
-    pub fn handle_conn_closed(&mut self, conn: ConnId) {
+    pub fn handle_conn_closed(&mut self, conn: SockConnId) {
         self.server.handle_conn_closed(conn);
     }
 
@@ -180,27 +180,27 @@ impl<D: Device> Driver<D> {
     }
 
     /// Whether the core wants this connection closed, and why.
-    pub fn close_reason(&self, conn: ConnId) -> Option<&CloseReason> {
+    pub fn close_reason(&self, conn: SockConnId) -> Option<&CloseReason> {
         self.server.close_reason(conn)
     }
 
     /// Whether the connection is known.
-    pub fn is_open(&self, conn: ConnId) -> bool {
+    pub fn is_open(&self, conn: SockConnId) -> bool {
         self.server.is_open(conn)
     }
 
     /// Bytes waiting to be written to `conn`.
-    pub fn poll_transmit(&self, conn: ConnId) -> Option<&[u8]> {
+    pub fn poll_transmit(&self, conn: SockConnId) -> Option<&[u8]> {
         self.server.poll_transmit(conn)
     }
 
     /// Records that `n` bytes were written to `conn`.
-    pub fn transmitted(&mut self, conn: ConnId, n: usize) {
+    pub fn transmitted(&mut self, conn: SockConnId, n: usize) {
         self.server.transmitted(conn, n);
     }
 
     /// Feeds bytes read from `conn`; requests run on the device at once.
-    pub fn handle_conn_bytes(&mut self, conn: ConnId, bytes: &[u8], now: Instant) {
+    pub fn handle_conn_bytes(&mut self, conn: SockConnId, bytes: &[u8], now: Instant) {
         self.server.handle_conn_bytes(conn, bytes);
         while let Some(p) = self.server.poll_request() {
             let result = self.poller.handle_request(&p.request, now);

@@ -12,7 +12,7 @@
 
 use crate::device::{Device, DeviceError};
 use crate::poll::{PollEvent, Poller};
-use crate::server::{CloseReason, ConnId, PendingRequest, SocketEvent, SocketServer};
+use crate::server::{CloseReason, PendingRequest, SockConnId, SocketEvent, SocketServer};
 use std::io;
 use std::path::Path;
 use std::sync::mpsc as std_mpsc;
@@ -246,7 +246,7 @@ pub async fn serve_until<D: Device>(
 
 async fn conn_task(
     shared: Shared,
-    id: ConnId,
+    id: SockConnId,
     mut stream: UnixStream,
     mut rx: watch::Receiver<u64>,
     notify: Arc<watch::Sender<u64>>,

@@ -1,14 +1,22 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// The wire types and the [`Publish`](nut_proto::publish::Publish) trait this
+/// crate's API uses, so that users need no second dependency.
+pub use nut_proto as proto;
+pub use nut_proto::sock::{DriverMessage, ServerMessage};
 
 mod core;
 mod device;
 mod dstate;
 #[cfg(feature = "io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "io")))]
 pub mod io;
 pub mod params;
 mod poll;
 #[cfg(feature = "io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "io")))]
 pub mod run;
 mod server;
 pub mod transport;
@@ -20,8 +28,8 @@ pub use nut_proto::publish::Publish;
 pub use nut_proto::sock::TrackingResult;
 pub use poll::{PollEvent, Poller, Request, Timing};
 pub use server::{
-    CloseReason, ConnId, MAX_PENDING_REQUESTS, Mirror, PendingRequest, SocketConfig, SocketEvent,
-    SocketServer,
+    CloseReason, MAX_PENDING_REQUESTS, Mirror, PendingRequest, SockConnId, SocketConfig,
+    SocketEvent, SocketServer,
 };
 
 /// The NUT version drivers publish as `driver.version`.

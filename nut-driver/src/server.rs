@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 /// Identifies one socket connection of a [`SocketServer`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ConnId(u64);
+pub struct SockConnId(u64);
 
 /// Settings of the socket side.
 #[derive(Clone, Debug)]
@@ -57,14 +57,14 @@ pub enum SocketEvent {
     /// does).
     BadLine {
         /// The connection.
-        conn: ConnId,
+        conn: SockConnId,
         /// What was wrong.
         error: SockError,
     },
     /// A line from a connection was too long and was discarded.
     LineTooLong {
         /// The connection.
-        conn: ConnId,
+        conn: SockConnId,
     },
 }
 
@@ -181,7 +181,7 @@ impl Mirror {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingRequest {
     /// The connection that sent it.
-    pub conn: ConnId,
+    pub conn: SockConnId,
     /// Its `TRACKING` id, if any.
     pub tracking: Option<String>,
     /// What to do.
@@ -197,7 +197,7 @@ pub const MAX_PENDING_REQUESTS: usize = 256;
 pub struct SocketServer {
     mirror: Mirror,
     config: SocketConfig,
-    conns: BTreeMap<ConnId, Conn>,
+    conns: BTreeMap<SockConnId, Conn>,
     next_id: u64,
     events: VecDeque<SocketEvent>,
     requests: VecDeque<PendingRequest>,
@@ -259,15 +259,20 @@ impl SocketServer {
 
     /// The device side's answer to a request: sends `TRACKING <id>
     /// <result>` when the request had an id and its connection is open.
-    pub fn handle_result(&mut self, conn: ConnId, tracking: Option<&str>, result: TrackingResult) {
+    pub fn handle_result(
+        &mut self,
+        conn: SockConnId,
+        tracking: Option<&str>,
+        result: TrackingResult,
+    ) {
         if let Some(id) = tracking {
             self.reply(conn, DriverMessage::Tracking { id: id.into(), result });
         }
     }
 
     /// Registers a new connection.
-    pub fn accept(&mut self) -> ConnId {
-        let id = ConnId(self.next_id);
+    pub fn accept(&mut self) -> SockConnId {
+        let id = SockConnId(self.next_id);
         self.next_id += 1;
         self.conns.insert(
             id,
@@ -283,7 +288,7 @@ impl SocketServer {
     }
 
     /// Forgets a connection (the peer closed it, or the adapter dropped it).
-    pub fn handle_conn_closed(&mut self, conn: ConnId) {
+    pub fn handle_conn_closed(&mut self, conn: SockConnId) {
         self.conns.remove(&conn);
     }
 
@@ -294,17 +299,17 @@ impl SocketServer {
 
     /// Whether the core wants this connection closed (after what is queued
     /// for `LOGOUT` has been sent), and why. `None` also for an unknown id.
-    pub fn close_reason(&self, conn: ConnId) -> Option<&CloseReason> {
+    pub fn close_reason(&self, conn: SockConnId) -> Option<&CloseReason> {
         self.conns.get(&conn).and_then(|c| c.closing.as_ref())
     }
 
     /// Whether the connection is known.
-    pub fn is_open(&self, conn: ConnId) -> bool {
+    pub fn is_open(&self, conn: SockConnId) -> bool {
         self.conns.contains_key(&conn)
     }
 
     /// Bytes waiting to be written to `conn`.
-    pub fn poll_transmit(&self, conn: ConnId) -> Option<&[u8]> {
+    pub fn poll_transmit(&self, conn: SockConnId) -> Option<&[u8]> {
         let c = self.conns.get(&conn)?;
         let pending = &c.out[c.sent..];
         (!pending.is_empty()).then_some(pending)
@@ -312,7 +317,7 @@ impl SocketServer {
 
     /// Records that `n` bytes from [`poll_transmit`](Self::poll_transmit)
     /// were written.
-    pub fn transmitted(&mut self, conn: ConnId, n: usize) {
+    pub fn transmitted(&mut self, conn: SockConnId, n: usize) {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.sent = (c.sent + n).min(c.out.len());
             if c.sent == c.out.len() {
@@ -323,7 +328,7 @@ impl SocketServer {
     }
 
     /// Feeds bytes read from `conn` and handles every complete line.
-    pub fn handle_conn_bytes(&mut self, conn: ConnId, mut bytes: &[u8]) {
+    pub fn handle_conn_bytes(&mut self, conn: SockConnId, mut bytes: &[u8]) {
         while !bytes.is_empty() {
             let Some(c) = self.conns.get_mut(&conn) else { return };
             if c.closing.is_some() {
@@ -346,21 +351,21 @@ impl SocketServer {
         }
     }
 
-    fn reply(&mut self, conn: ConnId, msg: DriverMessage<'_>) {
+    fn reply(&mut self, conn: SockConnId, msg: DriverMessage<'_>) {
         let max = self.config.max_output;
         if let Some(c) = self.conns.get_mut(&conn) {
             c.queue(&msg.to_line(), max);
         }
     }
 
-    fn reply_bytes(&mut self, conn: ConnId, bytes: &[u8]) {
+    fn reply_bytes(&mut self, conn: SockConnId, bytes: &[u8]) {
         let max = self.config.max_output;
         if let Some(c) = self.conns.get_mut(&conn) {
             c.queue(bytes, max);
         }
     }
 
-    fn handle_line(&mut self, conn: ConnId, line: &[u8]) {
+    fn handle_line(&mut self, conn: SockConnId, line: &[u8]) {
         let msg = match ServerMessage::parse(line) {
             Ok(m) => m,
             Err(SockError::Empty) => return,
@@ -417,7 +422,7 @@ impl SocketServer {
         }
     }
 
-    fn queue_request(&mut self, conn: ConnId, tracking: Option<String>, request: Request) {
+    fn queue_request(&mut self, conn: SockConnId, tracking: Option<String>, request: Request) {
         if self.requests.len() >= MAX_PENDING_REQUESTS {
             self.handle_result(conn, tracking.as_deref(), TrackingResult::Failed);
             return;

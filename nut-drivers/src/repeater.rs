@@ -110,7 +110,7 @@ impl Repeater {
         // An old server may not know LIST CMD; the variables still count.
         let cmds: BTreeSet<String> = match client.run(ops::list_cmds(&ups)) {
             Ok(c) => c.into_iter().collect(),
-            Err(ClientError::Server(_)) => BTreeSet::new(),
+            Err(ClientError::Server { .. }) => BTreeSet::new(),
             Err(e) => return Err(unavailable(format!("LIST CMD {ups}: {e}"))),
         };
         for v in &vars {
@@ -147,7 +147,7 @@ impl Repeater {
         })();
         match r {
             Ok(()) => TrackingResult::Handled,
-            Err(ClientError::Server(code)) => match code {
+            Err(ClientError::Server { code, .. }) => match code {
                 ErrCode::CmdNotSupported | ErrCode::VarNotSupported | ErrCode::UnknownUps => {
                     TrackingResult::Unknown
                 }

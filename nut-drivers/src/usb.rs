@@ -269,6 +269,131 @@ impl HidLink for UsbHid {
     }
 }
 
+/// A whole USB device for the Megatec serial-over-USB bridges of
+/// `nutdrv_qx` and `blazer_usb`: raw control, interrupt and string
+/// transfers on interface 0 (these bridges are not HID-class drivers'
+/// business: NUT talks to them with libusb directly).
+pub struct UsbRaw {
+    handle: DeviceHandle<GlobalContext>,
+    ids: UsbIds,
+}
+
+impl std::fmt::Debug for UsbRaw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UsbRaw").field("ids", &self.ids).finish()
+    }
+}
+
+impl UsbRaw {
+    /// Finds and opens the first device for which `accept` (given its
+    /// identity) returns something, detaches a kernel driver from
+    /// interface 0 and claims it. Returns the device and what `accept`
+    /// returned (the framing).
+    pub fn open<T>(mut accept: impl FnMut(&UsbIds) -> Option<T>) -> Result<(UsbRaw, T), LinkError> {
+        let devices = rusb::devices().map_err(link_error)?;
+        let mut last_error = None;
+        for dev in devices.iter() {
+            let Ok(handle) = dev.open() else { continue };
+            let Some(ids) = device_ids(&dev, Some(&handle)) else { continue };
+            let Some(what) = accept(&ids) else { continue };
+            if handle.kernel_driver_active(0).unwrap_or(false) {
+                let _ = handle.detach_kernel_driver(0);
+            }
+            match handle.claim_interface(0) {
+                Ok(()) => return Ok((UsbRaw { handle, ids }, what)),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(match last_error {
+            Some(e) => LinkError::Io(Box::new(e)),
+            None => LinkError::Disconnected(Message::cause("no matching USB device found")),
+        })
+    }
+
+    /// What identifies the device.
+    pub fn ids(&self) -> &UsbIds {
+        &self.ids
+    }
+
+    /// Performs one bridge transfer. A lost device is an error; timeouts,
+    /// stalls and other failures are results for the bridge to judge.
+    pub fn transfer(
+        &mut self,
+        t: &nut_megatec::usb::Transfer,
+    ) -> Result<nut_megatec::usb::TransferResult, LinkError> {
+        use nut_megatec::usb::{Transfer, TransferResult};
+        let ms = |m: u32| Duration::from_millis(u64::from(m));
+        let r: Result<TransferResult, rusb::Error> = match t {
+            Transfer::ControlOut { request_type, request, value, index, data, timeout_ms } => self
+                .handle
+                .write_control(*request_type, *request, *value, *index, data, ms(*timeout_ms))
+                .map(TransferResult::Done),
+            Transfer::ControlIn { request_type, request, value, index, length, timeout_ms } => {
+                let mut buf = vec![0u8; usize::from(*length)];
+                self.handle
+                    .read_control(
+                        *request_type,
+                        *request,
+                        *value,
+                        *index,
+                        &mut buf,
+                        ms(*timeout_ms),
+                    )
+                    .map(|n| {
+                        buf.truncate(n);
+                        TransferResult::Data(buf)
+                    })
+            }
+            Transfer::GetString { index, langid: None, .. } => self
+                .handle
+                .read_string_descriptor_ascii(*index)
+                .map(|s| TransferResult::Data(s.into_bytes())),
+            Transfer::GetString { index, langid: Some(lang), length } => {
+                let mut buf = vec![0u8; usize::from(*length).max(2)];
+                // GET_DESCRIPTOR(STRING) in that language: the raw descriptor.
+                let value = (0x03u16 << 8) | u16::from(*index);
+                self.handle.read_control(0x80, 0x06, value, *lang, &mut buf, CONTROL_TIMEOUT).map(
+                    |n| {
+                        buf.truncate(n);
+                        TransferResult::Data(buf)
+                    },
+                )
+            }
+            Transfer::InterruptOut { endpoint, data, timeout_ms } => self
+                .handle
+                .write_interrupt(*endpoint, data, ms(*timeout_ms))
+                .map(TransferResult::Done),
+            Transfer::InterruptIn { endpoint, length, timeout_ms } => {
+                let mut buf = vec![0u8; *length];
+                self.handle.read_interrupt(*endpoint, &mut buf, ms(*timeout_ms)).map(|n| {
+                    buf.truncate(n);
+                    TransferResult::Data(buf)
+                })
+            }
+            Transfer::Sleep { ms: m } => {
+                std::thread::sleep(ms(*m));
+                Ok(TransferResult::Done(0))
+            }
+            _ => Ok(TransferResult::Error(-12)),
+        };
+        match r {
+            Ok(r) => Ok(r),
+            Err(rusb::Error::Timeout) => Ok(TransferResult::Timeout),
+            Err(rusb::Error::Pipe) => Ok(TransferResult::Stall),
+            Err(e) => match link_error(e) {
+                d @ LinkError::Disconnected(_) => Err(d),
+                _ => Ok(TransferResult::Error(-1)),
+            },
+        }
+    }
+}
+
+impl Drop for UsbRaw {
+    fn drop(&mut self) {
+        let _ = self.handle.release_interface(0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

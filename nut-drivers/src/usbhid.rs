@@ -519,9 +519,21 @@ mod program {
         }
     }
 
-    /// NUT's `driver.version.usb`: the libusb version in use.
+    /// NUT's `driver.version.usb`: the libusb version in use, with the
+    /// `LIBUSB_API_VERSION` of that release's header where we know it (NUT prints the
+    /// one it was compiled with).
     fn usb_version() -> String {
         let v = rusb::version();
-        format!("libusb-{}.{}.{}", v.major(), v.minor(), v.micro())
+        let api = match (v.major(), v.minor(), v.micro()) {
+            (1, 0, 24) => Some(0x0100_0108),
+            (1, 0, 25 | 26) => Some(0x0100_0109),
+            (1, 0, 27) => Some(0x0100_010a),
+            _ => None,
+        };
+        let base = format!("libusb-{}.{}.{}", v.major(), v.minor(), v.micro());
+        match api {
+            Some(a) => format!("{base} (API: {a:#x})"),
+            None => base,
+        }
     }
 }

@@ -4,7 +4,7 @@
 use nut_driver::params::DriverParams;
 use nut_driver::run::{Env, start_driver};
 use nut_driver::{
-    CloseReason, ConnId, Device, DeviceError, Driver, DriverConfig, Dstate, Message, UpdateKind,
+    CloseReason, Device, DeviceError, Driver, DriverConfig, Dstate, Message, SockConnId, UpdateKind,
 };
 use nut_drivers::dummy::{DummyUps, DummyUpsDriver};
 use nut_proto::sock::TrackingResult;
@@ -19,7 +19,7 @@ fn driver_lines(t: &str) -> Vec<String> {
     t.lines().filter_map(|l| l.strip_prefix("D: ")).map(|l| format!("{l}\n")).collect()
 }
 
-fn take<D: Device>(d: &mut Driver<D>, c: ConnId) -> String {
+fn take<D: Device>(d: &mut Driver<D>, c: SockConnId) -> String {
     let out = d.poll_transmit(c).map(<[u8]>::to_vec).unwrap_or_default();
     d.transmitted(c, out.len());
     String::from_utf8(out).unwrap()

@@ -1,8 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![no_std]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
+
+/// The wire types and the [`Publish`](nut_proto::publish::Publish) trait this
+/// crate's API uses, so that users need no second dependency.
+pub use nut_proto as proto;
 
 pub mod descriptor;
 pub mod fixup;

@@ -6,8 +6,9 @@
 //! pairs, some `KEYWORD args...` directives. [`parse`] turns a file into
 //! [`Directive`]s grouped into [`Section`]s, each with its line number, and
 //! keeps going after a bad line (as NUT does) so that every error is
-//! reported with its file and line. Typed models of each file live in the
-//! crates that use them.
+//! reported with its file and line. [`upsconf`] is the typed model of
+//! `ups.conf` shared by `upsd`, `upsdrvctl` and the drivers; the other
+//! files' models live in the crates that use them.
 //!
 //! ```
 //! let text = b"maxretry = 3\n[myups]\n  driver = dummy-ups\n  port = \"a file.dev\"\n  nolock\n";
@@ -19,6 +20,8 @@
 //! assert_eq!(ups.get("port"), Some("a file.dev"));
 //! assert_eq!(ups.directives[2].key(), "nolock");
 //! ```
+
+pub mod upsconf;
 
 use crate::frame::{FrameError, LineFramer};
 use crate::token::{self, TokenError};
@@ -49,10 +52,12 @@ impl Directive {
         &self.words[1..]
     }
 
-    /// `key = value` (exactly three words, the middle one `=`).
+    /// `key = value`: three or more words, the second `=`; the third is
+    /// the value and any further words are ignored (NUT's rule for
+    /// `ups.conf`, see [`upsconf`]).
     pub fn key_value(&self) -> Option<(&str, &str)> {
         match self.words.as_slice() {
-            [k, eq, v] if eq == "=" => Some((k, v)),
+            [k, eq, v, ..] if eq == "=" => Some((k, v)),
             _ => None,
         }
     }
@@ -79,11 +84,13 @@ pub struct Section {
 }
 
 impl Section {
-    /// The value of the first `key = value` directive with this key
-    /// (compared case-sensitively, as NUT does for ups.conf).
+    /// The value of the last `key = value` directive with this key
+    /// (compared case-sensitively; a later value overrides an earlier one,
+    /// as NUT reads ups.conf).
     pub fn get(&self, key: &str) -> Option<&str> {
         self.directives
             .iter()
+            .rev()
             .filter_map(Directive::key_value)
             .find(|(k, _)| *k == key)
             .map(|(_, v)| v)

@@ -261,10 +261,17 @@ fn tracking_results_expire_after_trackingdelay() {
     );
     let id = r.lines().last().unwrap().strip_prefix("OK TRACKING ").unwrap().to_string();
     assert_eq!(w.send_str(c, &format!("GET TRACKING {id}\n")), "ERR FAILED\n");
-    // Another client can ask too (NUT's ids are global).
+    // The same user may ask from another connection; another user, or a
+    // client without valid credentials, gets the unknown-id answer (NUT's
+    // ids are global; COMPATIBILITY.md).
     let d = w.connect("127.0.0.1");
-    w.send_str(d, "USERNAME x\nPASSWORD y\nSET TRACKING ON\n");
+    w.send_str(d, "USERNAME admin\nPASSWORD adminpass\nSET TRACKING ON\n");
     assert_eq!(w.send_str(d, &format!("GET TRACKING {id}\n")), "ERR FAILED\n");
+    for (user, pass) in [("x", "y"), ("monprimary", "primarypass"), ("admin", "wrong")] {
+        let e = w.connect("127.0.0.1");
+        w.send_str(e, &format!("USERNAME {user}\nPASSWORD {pass}\nSET TRACKING ON\n"));
+        assert_eq!(w.send_str(e, &format!("GET TRACKING {id}\n")), "ERR UNKNOWN\n", "{user}");
+    }
     w.advance(s(9));
     assert_eq!(w.send_str(c, &format!("GET TRACKING {id}\n")), "ERR FAILED\n");
     w.advance(s(1));
@@ -378,4 +385,173 @@ fn no_timeout_is_in_the_past_after_handling_it() {
         assert!(next > t, "timeout {next:?} not after {t:?}");
         t = next;
     }
+}
+
+#[test]
+fn one_users_tracking_flood_neither_evicts_nor_reads_anothers_results() {
+    let users = format!("{USERS}[mallory]\n password = m\n actions = SET\n instcmds = ALL\n");
+    let mut drivers = HashMap::new();
+    drivers.insert(
+        "fake".to_string(),
+        FakeDriver {
+            dump: upsd_support::dump_from("sock-fake-driver.txt"),
+            raw_setinfo: false,
+            instcmd_status: 0,
+            pong: true,
+        },
+    );
+    let mut w = World::new(transcript_options(), upsd_support::UPS_CONF, &users, drivers);
+    let a = w.connect("127.0.0.1");
+    let r = w.send_str(
+        a,
+        "USERNAME admin\nPASSWORD adminpass\nSET TRACKING ON\nINSTCMD fake load.off\n",
+    );
+    let id = r.lines().last().unwrap().strip_prefix("OK TRACKING ").unwrap().to_string();
+    assert_eq!(w.send_str(a, &format!("GET TRACKING {id}\n")), "SUCCESS\n");
+    let m = w.connect("127.0.0.2");
+    w.send_str(m, "USERNAME mallory\nPASSWORD m\nSET TRACKING ON\n");
+    // Mallory cannot read admin's result, whatever the case of the id.
+    for asked in [id.clone(), id.to_ascii_lowercase()] {
+        assert_eq!(w.send_str(m, &format!("GET TRACKING {asked}\n")), "ERR UNKNOWN\n");
+    }
+    let flood = "INSTCMD fake load.off\n".repeat(500);
+    let mut mine = Vec::new();
+    for _ in 0..(nut_server::upsd::tracking::MAX_TRACKED / 500 + 1) {
+        let r = w.send_str(m, &flood);
+        mine.extend(r.lines().filter_map(|l| l.strip_prefix("OK TRACKING ")).map(str::to_string));
+    }
+    assert!(mine.len() > nut_server::upsd::tracking::MAX_TRACKED, "{}", mine.len());
+    assert_eq!(w.send_str(a, &format!("GET TRACKING {id}\n")), "SUCCESS\n");
+    // Mallory's newest results are kept, the oldest of hers dropped.
+    let last = mine.last().unwrap();
+    assert_eq!(w.send_str(m, &format!("GET TRACKING {last}\n")), "SUCCESS\n");
+    assert_eq!(w.send_str(m, &format!("GET TRACKING {}\n", mine[0])), "ERR UNKNOWN\n");
+    assert_eq!(w.send_str(a, &format!("GET TRACKING {last}\n")), "ERR UNKNOWN\n");
+}
+
+#[test]
+fn require_tls_for_auth_refuses_credentials_before_starttls_except_locally() {
+    let opts =
+        Options { tls: TlsMode::Available, require_tls_for_auth: true, ..transcript_options() };
+    let mut w = World::new(opts, upsd_support::UPS_CONF, USERS, HashMap::new());
+    // Plaintext TCP: no credentials, no privileged command; reads still work.
+    let c = w.connect("192.0.2.1");
+    assert_eq!(
+        w.send_str(
+            c,
+            "USERNAME admin\nPASSWORD adminpass\nLOGIN seq\nPRIMARY seq\nMASTER seq\nFSD seq\n\
+             SET VAR seq ups.id x\nINSTCMD seq load.off\nSET TRACKING ON\nGET UPSDESC seq\n"
+        ),
+        // SET TRACKING needs credentials in NUT too.
+        "ERR ACCESS-DENIED\n".repeat(8) + "ERR USERNAME-REQUIRED\nUPSDESC seq \"Unavailable\"\n"
+    );
+    // After STARTTLS the same session may log in.
+    assert_eq!(w.send_str(c, "STARTTLS\n"), "OK STARTTLS\n");
+    w.server.tls_established(c);
+    assert_eq!(
+        w.send_str(c, "USERNAME monprimary\nPASSWORD primarypass\nLOGIN seq\n"),
+        "OK\nOK\nOK\n"
+    );
+    // A Unix-socket client is local: no TLS needed.
+    let u = w.server.client_connected_local("unix", w.now).unwrap();
+    assert_eq!(
+        w.send_str(u, "USERNAME monprimary\nPASSWORD primarypass\nLOGIN seq\n"),
+        "OK\nOK\nOK\n"
+    );
+    // Off (the default): plaintext logins work as in NUT.
+    let mut w = World::new(
+        Options { tls: TlsMode::Available, ..transcript_options() },
+        upsd_support::UPS_CONF,
+        USERS,
+        HashMap::new(),
+    );
+    let c = w.connect("192.0.2.1");
+    assert_eq!(
+        w.send_str(c, "USERNAME monprimary\nPASSWORD primarypass\nLOGIN seq\n"),
+        "OK\nOK\nOK\n"
+    );
+}
+
+/// One failed guess per connection (PASSWORD can be given once), as a
+/// guesser must do.
+fn guess(w: &mut World, addr: &str, pass: &str) -> (nut_server::upsd::ConnId, String) {
+    let c = w.connect(addr);
+    let r = w.send_str(c, &format!("USERNAME admin\nPASSWORD {pass}\nLOGIN seq\n"));
+    (c, r)
+}
+
+fn auth_notices(w: &World) -> Vec<String> {
+    w.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Notice(
+                n @ (Notice::AuthFailed { .. } | Notice::AuthFailuresSuppressed { .. }),
+            ) => Some(n.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn password_guessing_is_slowed_and_logged_per_address() {
+    use nut_server::upsd::{AUTH_BACKOFF_BASE, AUTH_BACKOFF_MAX, AUTH_FAIL_THRESHOLD};
+    let mut w = World::transcripts();
+    let denied = "OK\nOK\nERR ACCESS-DENIED\n";
+    // The first failures are answered at once.
+    for i in 0..AUTH_FAIL_THRESHOLD {
+        assert_eq!(guess(&mut w, "198.51.100.7", &format!("g{i}")).1, denied);
+    }
+    // Then the attacker's answers wait, from PASSWORD on ...
+    let (c, r) = guess(&mut w, "198.51.100.7", "g5");
+    assert_eq!(r, "");
+    // ... while another address is served at once, right or wrong.
+    let ok = w.connect("203.0.113.9");
+    let r = w.send_str(ok, "USERNAME monprimary\nPASSWORD primarypass\nLOGIN seq\n");
+    assert_eq!(r, "OK\nOK\nOK\n");
+    let (_, r) = guess(&mut w, "203.0.113.9", "nope");
+    assert_eq!(r, denied);
+    let first = w.server.poll_timeout().unwrap();
+    assert!(first <= w.now + AUTH_BACKOFF_BASE, "{:?}", first - w.now);
+    w.advance(AUTH_BACKOFF_BASE - Duration::from_millis(1));
+    assert!(!w.client_out.contains_key(&c));
+    w.advance(Duration::from_millis(1));
+    assert_eq!(String::from_utf8(w.client_out.remove(&c).unwrap()).unwrap(), denied);
+    // Parallel connections do not help: each answer comes a (doubling)
+    // backoff after the previous one, capped.
+    let held: Vec<_> = (0..6).map(|i| guess(&mut w, "198.51.100.7", &format!("p{i}"))).collect();
+    assert!(held.iter().all(|(_, r)| r.is_empty()));
+    let mut released = Vec::new();
+    let step = Duration::from_millis(50);
+    for _ in 0..400 {
+        w.advance(step);
+        for (i, (c, _)) in held.iter().enumerate() {
+            if let Some(out) = w.client_out.remove(c) {
+                assert_eq!(String::from_utf8(out).unwrap(), denied);
+                released.push((i, w.now));
+            }
+        }
+    }
+    assert_eq!(released.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5]);
+    let gaps: Vec<Duration> = released.windows(2).map(|p| p[1].1 - p[0].1).collect();
+    for g in gaps.windows(2) {
+        assert!(g[1] >= g[0], "{gaps:?}");
+    }
+    assert!(gaps.iter().all(|g| *g <= AUTH_BACKOFF_MAX + step), "{gaps:?}");
+    assert!(gaps[0] >= AUTH_BACKOFF_BASE * 2, "{gaps:?}");
+    // Logged, but rate-limited: one line per address at first, the rest
+    // counted and reported once the interval has passed.
+    w.advance(nut_server::upsd::AUTH_LOG_INTERVAL);
+    let log = auth_notices(&w);
+    let attacker: Vec<&String> = log.iter().filter(|l| l.contains("198.51.100.7")).collect();
+    assert_eq!(
+        attacker,
+        [
+            "authentication failed for admin@198.51.100.7 (LOGIN); 1 in a row from this address",
+            "11 more authentication failures from 198.51.100.7 not logged"
+        ],
+    );
+    assert_eq!(log.iter().filter(|l| l.contains("203.0.113.9")).count(), 1, "{log:?}");
+    // Quiet for a minute: the address is forgiven.
+    w.advance(s(61));
+    assert_eq!(guess(&mut w, "198.51.100.7", "again").1, denied);
 }

@@ -1,7 +1,7 @@
 //! The blocking adapter: `std::net::TcpStream` (or any `Read + Write`) with
 //! timeouts, no async runtime.
 
-use super::{Backoff, ConnectOptions, typed_methods};
+use super::{Backoff, ConnectOptions, connection_methods, typed_methods};
 use crate::error::{ClientError, TransportError};
 use crate::ops::{self, Answer, Operation, Step};
 use crate::session::{Event, Response, Session};
@@ -94,8 +94,10 @@ pub fn connect_tcp(server: &HostPort, opts: &ConnectOptions) -> Result<TcpStream
         match TcpStream::connect_timeout(&addr, opts.connect_timeout) {
             Ok(s) => {
                 let t = Some(opts.io_timeout).filter(|d| !d.is_zero());
-                s.set_read_timeout(t).map_err(TransportError::Connect)?;
-                s.set_write_timeout(t).map_err(TransportError::Connect)?;
+                let failed =
+                    |source| TransportError::Connect { server: server.to_string(), source };
+                s.set_read_timeout(t).map_err(failed)?;
+                s.set_write_timeout(t).map_err(failed)?;
                 let _ = s.set_nodelay(true);
                 tracing::debug!(%addr, "connected");
                 return Ok(s);
@@ -106,7 +108,10 @@ pub fn connect_tcp(server: &HostPort, opts: &ConnectOptions) -> Result<TcpStream
             }
         }
     }
-    Err(TransportError::Connect(last.unwrap_or_else(|| io::ErrorKind::NotFound.into())))
+    Err(TransportError::Connect {
+        server: server.to_string(),
+        source: last.unwrap_or_else(|| io::ErrorKind::NotFound.into()),
+    })
 }
 
 impl Client<NetStream> {
@@ -270,11 +275,27 @@ impl<S: Read + Write> Client<S> {
     }
 
     typed_methods!(;);
+    connection_methods!(;);
 }
 
 /// A client for long-lived users: connects on demand, re-sends the
 /// credentials after every reconnection, and waits with [`Backoff`]
 /// between failed attempts.
+///
+/// It has the typed methods of [`Client`] (`get_var`, `list_vars`,
+/// `instcmd_wait`, ...) and [`run`](Self::run) for any other operation, but
+/// not those whose effect lives in one connection (`authenticate`: use
+/// [`with_credentials`](Self::with_credentials); `login`, `primary`,
+/// `logout`).
+///
+/// Backoff: a call that finds no connection first waits until the retry
+/// time set by the last failure, then connects (and authenticates). A
+/// failed connection, or a transport failure on an open one, sets the retry
+/// time to now plus the next backoff delay (`initial`, doubled after each
+/// failure up to `max`; 0.5 s to 30 s by default) and returns the error; a
+/// successful connection resets the delay. So once the server is back, the
+/// first call succeeds after at most the current delay (never more than
+/// `max`); a call returns a server `ERR` as it comes, without reconnecting.
 #[derive(Debug)]
 pub struct Reconnecting {
     server: HostPort,
@@ -346,4 +367,6 @@ impl Reconnecting {
     pub fn retry_in(&self) -> Option<Duration> {
         self.retry_at.map(|t| t.saturating_duration_since(Instant::now()))
     }
+
+    typed_methods!(;);
 }

@@ -3,8 +3,10 @@
 //! same operations; they differ only in how they wait.
 
 #[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
 
 use crate::session::Limits;
@@ -23,6 +25,7 @@ pub struct ConnectOptions {
     pub limits: Limits,
     /// STARTTLS settings (off by default).
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub tls: crate::tls::TlsOptions,
 }
 
@@ -55,6 +58,7 @@ impl ConnectOptions {
     /// Sets the STARTTLS settings: `connect` then sends `STARTTLS` and
     /// completes the TLS handshake before returning the client.
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn with_tls(mut self, tls: crate::tls::TlsOptions) -> Self {
         self.tls = tls;
         self
@@ -159,18 +163,6 @@ macro_rules! typed_methods {
         pub $($async)? fn get_num_logins(&mut self, ups: &str) -> Result<u32, ClientError> {
             self.run(ops::get_num_logins(ups)) $($await)*
         }
-        /// `USERNAME` and `PASSWORD`.
-        pub $($async)? fn authenticate(&mut self, user: &str, password: &str) -> Result<(), ClientError> {
-            self.run(ops::authenticate(user, password)) $($await)*.map(drop)
-        }
-        /// `LOGIN <ups>`.
-        pub $($async)? fn login(&mut self, ups: &str) -> Result<(), ClientError> {
-            self.run(ops::login(ups)) $($await)*
-        }
-        /// `PRIMARY <ups>`, or `MASTER <ups>` on older servers.
-        pub $($async)? fn primary(&mut self, ups: &str) -> Result<(), ClientError> {
-            self.run(ops::primary(ups)) $($await)*
-        }
         /// `FSD <ups>`.
         pub $($async)? fn fsd(&mut self, ups: &str) -> Result<(), ClientError> {
             self.run(ops::fsd(ups)) $($await)*
@@ -183,9 +175,15 @@ macro_rules! typed_methods {
         pub $($async)? fn instcmd(&mut self, ups: &str, cmd: &str, param: Option<&str>) -> Result<Option<String>, ClientError> {
             self.run(ops::instcmd(ups, cmd, param)) $($await)*
         }
-        /// `LOGOUT` (the server then closes the connection).
-        pub $($async)? fn logout(&mut self) -> Result<(), ClientError> {
-            self.run(ops::logout()) $($await)*
+        /// `SET VAR`, then (with `TRACKING` on) polls `GET TRACKING` until
+        /// the driver's outcome or `opts.timeout`.
+        pub $($async)? fn set_var_wait(&mut self, ups: &str, var: &str, value: &str, opts: ops::WaitOptions) -> Result<ops::TrackingStatus, ClientError> {
+            self.run(ops::set_var_wait(ups, var, value, opts)) $($await)*
+        }
+        /// `INSTCMD`, then (with `TRACKING` on) polls `GET TRACKING` until
+        /// the driver's outcome or `opts.timeout`.
+        pub $($async)? fn instcmd_wait(&mut self, ups: &str, cmd: &str, param: Option<&str>, opts: ops::WaitOptions) -> Result<ops::TrackingStatus, ClientError> {
+            self.run(ops::instcmd_wait(ups, cmd, param, opts)) $($await)*
         }
         /// Sends one command and returns its answer as data.
         pub $($async)? fn request(&mut self, cmd: Command<'static>) -> Result<Response, ClientError> {
@@ -195,3 +193,30 @@ macro_rules! typed_methods {
 }
 #[cfg(any(feature = "blocking", feature = "tokio"))]
 pub(crate) use typed_methods;
+
+/// The methods that change the state of one connection (its login, its
+/// user), which a [`Reconnecting`](blocking::Reconnecting) client cannot keep
+/// across a reconnection: `Client` only.
+#[cfg(any(feature = "blocking", feature = "tokio"))]
+macro_rules! connection_methods {
+    ($($async:ident)? ; $($await:tt)*) => {
+        /// `USERNAME` and `PASSWORD`.
+        pub $($async)? fn authenticate(&mut self, user: &str, password: &str) -> Result<(), ClientError> {
+            self.run(ops::authenticate(user, password)) $($await)*.map(drop)
+        }
+        /// `LOGIN <ups>`.
+        pub $($async)? fn login(&mut self, ups: &str) -> Result<(), ClientError> {
+            self.run(ops::login(ups)) $($await)*
+        }
+        /// `PRIMARY <ups>`, or `MASTER <ups>` on older servers.
+        pub $($async)? fn primary(&mut self, ups: &str) -> Result<(), ClientError> {
+            self.run(ops::primary(ups)) $($await)*
+        }
+        /// `LOGOUT` (the server then closes the connection).
+        pub $($async)? fn logout(&mut self) -> Result<(), ClientError> {
+            self.run(ops::logout()) $($await)*
+        }
+    };
+}
+#[cfg(any(feature = "blocking", feature = "tokio"))]
+pub(crate) use connection_methods;

@@ -1,7 +1,7 @@
 //! The tokio adapter: the same operations over a `tokio::net::TcpStream`
 //! (or any `AsyncRead + AsyncWrite`).
 
-use super::{Backoff, ConnectOptions, typed_methods};
+use super::{Backoff, ConnectOptions, connection_methods, typed_methods};
 use crate::error::{ClientError, TransportError};
 use crate::ops::{self, Answer, Operation, Step};
 use crate::session::{Event, Response, Session};
@@ -48,7 +48,10 @@ pub async fn connect_tcp(
             Err(_) => last = Some(io::ErrorKind::TimedOut.into()),
         }
     }
-    Err(TransportError::Connect(last.unwrap_or_else(|| io::ErrorKind::NotFound.into())))
+    Err(TransportError::Connect {
+        server: server.to_string(),
+        source: last.unwrap_or_else(|| io::ErrorKind::NotFound.into()),
+    })
 }
 
 /// The stream of a [`Client::connect`]ed client: TCP, switched to TLS
@@ -293,11 +296,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     }
 
     typed_methods!(async; .await);
+    connection_methods!(async; .await);
 }
 
 /// A client for long-lived users: connects on demand, re-sends the
 /// credentials after every reconnection, and waits with [`Backoff`]
 /// between failed attempts.
+///
+/// It has the typed methods of [`Client`] (`get_var`, `list_vars`,
+/// `instcmd_wait`, ...) and [`run`](Self::run) for any other operation, but
+/// not those whose effect lives in one connection (`authenticate`: use
+/// [`with_credentials`](Self::with_credentials); `login`, `primary`,
+/// `logout`).
+///
+/// Backoff: a call that finds no connection first waits until the retry
+/// time set by the last failure, then connects (and authenticates). A
+/// failed connection, or a transport failure on an open one, sets the retry
+/// time to now plus the next backoff delay (`initial`, doubled after each
+/// failure up to `max`; 0.5 s to 30 s by default) and returns the error; a
+/// successful connection resets the delay. So once the server is back, the
+/// first call succeeds after at most the current delay (never more than
+/// `max`); a call returns a server `ERR` as it comes, without reconnecting.
 #[derive(Debug)]
 pub struct Reconnecting {
     server: HostPort,
@@ -358,4 +377,6 @@ impl Reconnecting {
         }
         r
     }
+
+    typed_methods!(async; .await);
 }

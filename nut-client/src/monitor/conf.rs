@@ -173,6 +173,101 @@ impl Default for UpsmonConf {
     }
 }
 
+impl MonitorDef {
+    /// A `MONITOR <system> <power_value> <user> <password> <role>` line
+    /// built in code; the system name must parse as `ups[@host[:port]]`.
+    pub fn new(
+        system: &str,
+        power_value: u32,
+        user: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<Self, crate::TargetError> {
+        Ok(MonitorDef {
+            system: system.to_string(),
+            target: UpsTarget::parse(system)?,
+            power_value,
+            user: user.to_string(),
+            password: Secret::new(password.to_string()),
+            role,
+            line: 0,
+        })
+    }
+}
+
+/// A configuration built in code rather than parsed, starting from NUT
+/// 2.8.0's defaults:
+///
+/// ```
+/// use nut_client::monitor::conf::{MonitorDef, Role, UpsmonConf};
+///
+/// let conf = UpsmonConf::default()
+///     .with_monitor(MonitorDef::new("myups@localhost", 1, "monuser", "secret", Role::Primary)?)
+///     .with_shutdown_cmd("/sbin/shutdown -h +0")
+///     .with_poll_freq(2, 1);
+/// assert_eq!(conf.monitors[0].target.ups, "myups");
+/// assert_eq!(conf.dead_time, 15);
+/// conf.check_power()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl UpsmonConf {
+    /// Adds a `MONITOR` line (one with the same system name is replaced).
+    pub fn with_monitor(mut self, def: MonitorDef) -> Self {
+        self.monitors.retain(|m| m.system != def.system);
+        self.monitors.push(def);
+        self
+    }
+
+    /// `MINSUPPLIES`.
+    pub fn with_min_supplies(mut self, n: u32) -> Self {
+        self.min_supplies = n;
+        self
+    }
+
+    /// `SHUTDOWNCMD`.
+    pub fn with_shutdown_cmd(mut self, cmd: &str) -> Self {
+        self.shutdown_cmd = Some(cmd.to_string());
+        self
+    }
+
+    /// `NOTIFYCMD`.
+    pub fn with_notify_cmd(mut self, cmd: &str) -> Self {
+        self.notify_cmd = Some(cmd.to_string());
+        self
+    }
+
+    /// `POLLFREQ` and `POLLFREQALERT`, in seconds.
+    pub fn with_poll_freq(mut self, normal: u32, on_battery: u32) -> Self {
+        self.poll_freq = normal;
+        self.poll_freq_alert = on_battery;
+        self
+    }
+
+    /// `DEADTIME`, in seconds.
+    pub fn with_dead_time(mut self, secs: u32) -> Self {
+        self.dead_time = secs;
+        self
+    }
+
+    /// `HOSTSYNC`, in seconds.
+    pub fn with_host_sync(mut self, secs: u32) -> Self {
+        self.host_sync = secs;
+        self
+    }
+
+    /// `FINALDELAY`, in seconds.
+    pub fn with_final_delay(mut self, secs: u32) -> Self {
+        self.final_delay = secs;
+        self
+    }
+
+    /// `POWERDOWNFLAG`.
+    pub fn with_power_down_flag(mut self, path: &str) -> Self {
+        self.power_down_flag = Some(path.to_string());
+        self
+    }
+}
+
 impl UpsmonConf {
     /// The sum of all power values.
     pub fn total_power(&self) -> u64 {
@@ -478,6 +573,31 @@ mod tests {
         );
         assert_eq!((c.rb_warn_time, c.no_comm_warn_time, c.final_delay), (43200, 300, 5));
         assert!(c.check_power().is_err(), "no MONITOR and MINSUPPLIES 1");
+    }
+
+    #[test]
+    fn builder_matches_the_parsed_file() {
+        let mut parsed = p("MONITOR ups@h:3494 2 u pw primary\nMONITOR b@h 0 u2 p2 slave\n\
+             MINSUPPLIES 2\nSHUTDOWNCMD \"/sbin/poweroff\"\nNOTIFYCMD /bin/n\n\
+             POLLFREQ 3\nPOLLFREQALERT 1\nDEADTIME 9\nHOSTSYNC 7\nFINALDELAY 0\n\
+             POWERDOWNFLAG /etc/killpower\n")
+        .conf;
+        for m in &mut parsed.monitors {
+            m.line = 0;
+        }
+        let built = UpsmonConf::default()
+            .with_monitor(MonitorDef::new("ups@h:3494", 2, "u", "pw", Role::Primary).unwrap())
+            .with_monitor(MonitorDef::new("b@h", 0, "u2", "p2", Role::Secondary).unwrap())
+            .with_min_supplies(2)
+            .with_shutdown_cmd("/sbin/poweroff")
+            .with_notify_cmd("/bin/n")
+            .with_poll_freq(3, 1)
+            .with_dead_time(9)
+            .with_host_sync(7)
+            .with_final_delay(0)
+            .with_power_down_flag("/etc/killpower");
+        assert_eq!(built, parsed);
+        assert!(MonitorDef::new("ups@[::1", 1, "u", "p", Role::Primary).is_err());
     }
 
     #[test]

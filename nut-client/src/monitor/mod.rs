@@ -6,6 +6,8 @@
 //!   they were seen and returns [`Action`]s (poll, notify, send `FSD`, ask
 //!   `NUMLOGINS`, shut down) and the next deadline; it opens no socket and
 //!   reads no clock, so every decision can be tested on a fake clock.
+//! - `io` (features `blocking`, `tokio`) carries out the network actions
+//!   of a [`Monitor`] over the client adapters.
 //! - [`notify`] holds the event kinds, their flags and NUT's stock messages.
 //!
 //! The rules, from NUT 2.8.0's `upsmon`:
@@ -29,6 +31,9 @@
 //! Deliberate differences are listed in `docs/COMPATIBILITY.md` (M-entries).
 
 pub mod conf;
+#[cfg(any(feature = "blocking", feature = "tokio"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "blocking", feature = "tokio"))))]
+pub mod io;
 mod machine;
 pub mod notify;
 

@@ -140,8 +140,9 @@ impl std::fmt::Display for ConfWarning {
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
-    /// `CMDSCRIPT`: the command line prefix run (through `sh -c`) with a
-    /// timer name or an EXECUTE argument appended.
+    /// `CMDSCRIPT`: the program (and white-space separated arguments) run
+    /// with a timer name or an EXECUTE argument as its last argument, never
+    /// through a shell.
     pub cmdscript: Option<String>,
     /// `PIPEFN`: the timer daemon's unix socket.
     pub pipefn: Option<String>,

@@ -152,9 +152,9 @@ pub fn parse_seconds(s: &str) -> Option<Duration> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DaemonAction {
-    /// Run `CMDSCRIPT <arg>` (through `sh -c`, waiting for it, as NUT
-    /// does): a timer expired (`arg` is its name) or a CANCEL found no
-    /// timer and carried a command.
+    /// Run CMDSCRIPT with `arg` as one argument, never through a shell,
+    /// and wait for it, as NUT does: a timer expired (`arg` is its name)
+    /// or a CANCEL found no timer and carried a command.
     Run(String),
     /// The table has been empty for the idle time: remove PIPEFN and exit.
     Exit,

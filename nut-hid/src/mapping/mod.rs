@@ -74,7 +74,6 @@ use crate::subdrivers::{
 };
 use crate::{DescriptorError, ReportDescriptor, ReportType, UsageTables};
 
-
 /// What the driver publishes before the init walk; table rows for these are dropped.
 const IDENTITY_VARS: [&str; 7] = [
     "ups.vendorid",
@@ -112,8 +111,12 @@ pub trait HidIo {
         buf: &mut [u8],
     ) -> Result<usize, IoError>;
     /// SET_REPORT of `id` with `data`; returns the bytes taken.
-    fn set_report(&mut self, report_type: ReportType, id: u8, data: &[u8])
-    -> Result<usize, IoError>;
+    fn set_report(
+        &mut self,
+        report_type: ReportType,
+        id: u8,
+        data: &[u8],
+    ) -> Result<usize, IoError>;
     /// A USB string descriptor.
     fn string(&mut self, index: u8) -> Result<String, IoError>;
     /// Waits `ms` milliseconds (NUT's pause between the two halves of
@@ -220,6 +223,8 @@ pub struct Mapper {
     status: StatusBits,
     cache: BTreeMap<u8, Vec<u8>>,
     fresh: BTreeSet<u8>,
+    /// Reports whose read failed in this walk: not asked again until the next one.
+    failed: BTreeSet<u8>,
     strings: BTreeMap<u8, Option<String>>,
     data_has_changed: bool,
     in_full_walk: bool,
@@ -315,12 +320,11 @@ impl Mapper {
                     // what 2.8.0 publishes.
                     later_ids: !opts.strict_2_8_0_ids && !opts.productid_set,
                 };
-                let (sd, claim) = subdrivers::select_with(&d, &sel).ok_or(
-                    MappingError::NoSubdriver {
+                let (sd, claim) =
+                    subdrivers::select_with(&d, &sel).ok_or(MappingError::NoSubdriver {
                         vendor_id: dev.vendor_id,
                         product_id: dev.product_id,
-                    },
-                )?;
+                    })?;
                 let hook = match claim {
                     Claim::Supported(h) => h,
                     _ => None,
@@ -343,6 +347,7 @@ impl Mapper {
             status: StatusBits::new(),
             cache: BTreeMap::new(),
             fresh: BTreeSet::new(),
+            failed: BTreeSet::new(),
             strings: BTreeMap::new(),
             data_has_changed: false,
             in_full_walk: false,
@@ -400,6 +405,12 @@ impl Mapper {
         self.desc.nut_report_lens().map(|(_, l)| l).max().unwrap_or(1)
     }
 
+    /// Starts a new walk: every report is read again (once).
+    fn new_walk(&mut self) {
+        self.fresh.clear();
+        self.failed.clear();
+    }
+
     fn lookup_type(&self) -> ReportType {
         if self.opts.interrupt_only { ReportType::Input } else { ReportType::Feature }
     }
@@ -431,11 +442,18 @@ impl Mapper {
             // NUT never polls in this mode: values come from interrupt reports.
             return if self.cache.contains_key(&id) { Ok(()) } else { Err(IoError::Failed) };
         }
-        let mut buf = alloc::vec![0u8; self.report_buf_len(id).max(1)];
-        let n = io.get_report(ReportType::Feature, id, &mut buf)?;
-        if n == 0 {
+        if self.failed.contains(&id) {
             return Err(IoError::Failed);
         }
+        let mut buf = alloc::vec![0u8; self.report_buf_len(id).max(1)];
+        let n = match io.get_report(ReportType::Feature, id, &mut buf) {
+            Ok(n) if n > 0 => n,
+            Ok(_) | Err(IoError::Failed) => {
+                self.failed.insert(id);
+                return Err(IoError::Failed);
+            }
+            Err(e) => return Err(e),
+        };
         buf.truncate(n.min(buf.len()));
         self.cache.insert(id, buf);
         self.fresh.insert(id);
@@ -471,7 +489,7 @@ impl Mapper {
         f.insert(&mut buf, logical).map_err(|_| IoError::Failed)?;
         let r = io.set_report(ReportType::Feature, id, &buf);
         self.cache.insert(id, buf);
-        self.fresh.clear();
+        self.new_walk();
         match r {
             Ok(n) if n > 0 => Ok(()),
             Ok(_) => Err(IoError::Failed),
@@ -497,16 +515,18 @@ impl Mapper {
         let field = self.resolve(path)?;
         let v = self.read_field(io, field).ok()?;
         let idx = u8::try_from(v as i64).ok().filter(|&i| i != 0)?;
-        if !self.strings.contains_key(&idx) {
-            let s = io.string(idx).ok();
-            self.strings.insert(idx, s);
-        }
-        self.strings.get(&idx).cloned().flatten()
+        self.strings.entry(idx).or_insert_with(|| io.string(idx).ok()).clone()
     }
 
     /// NUT's `ups_infoval_set`: true when a variable was published (status and alarm
     /// rows never count).
-    fn apply(&mut self, io: &mut dyn HidIo, out: &mut dyn Publish, row: &InfoRow, value: f64) -> bool {
+    fn apply(
+        &mut self,
+        io: &mut dyn HidIo,
+        out: &mut dyn Publish,
+        row: &InfoRow,
+        value: f64,
+    ) -> bool {
         let Some(lookup) = row.lookup else {
             let Some(text) = row.dfl.and_then(|fmt| subdrivers::format_value(fmt, value)) else {
                 return false;
@@ -524,7 +544,13 @@ impl Mapper {
             };
             subdrivers::lookup_to_nut_with(lookup, value, &mut self.state, &view)
         };
-        let Some(text) = text else { return false };
+        let Some(text) = text else {
+            // NUT's ABM status conversion deletes the charger status while ABM is off.
+            if lookup.conv == Some(Conv::EatonAbmStatusInfo) && self.state.abm == Some(0) {
+                out.delinfo("battery.charger.status");
+            }
+            return false;
+        };
         if row.is_status() {
             self.status.apply(&text);
             return false;
@@ -539,7 +565,7 @@ impl Mapper {
         true
     }
 
-    fn publish_meta(&self, out: &mut dyn Publish, row: &InfoRow) {
+    fn publish_meta(&mut self, out: &mut dyn Publish, row: &InfoRow) {
         out.setflags(row.var, flags_of(row));
         if row.nut_flags & ST_FLAG_STRING != 0 {
             out.setaux(row.var, i64::from(row.len));
@@ -547,12 +573,26 @@ impl Mapper {
         if row.hu_flags & HU_FLAG_ENUM == 0 || row.nut_flags & ST_FLAG_RW == 0 {
             return;
         }
-        if let Some(lookup) = row.lookup {
-            for r in lookup.rows {
-                if subdrivers::lookup_to_nut(lookup, r.hid as f64).is_some() {
-                    out.addenum(row.var, r.nut);
-                }
-            }
+        let Some(lookup) = row.lookup else { return };
+        // NUT offers the texts its conversion gives a value for, with the device's
+        // conversion state (the MGE nominal voltages depend on the first one seen).
+        let offered: Vec<&'static str> = lookup
+            .rows
+            .iter()
+            .filter(|r| {
+                let view = View {
+                    out: &*out,
+                    strings: &self.strings,
+                    cache: &self.cache,
+                    status: self.status,
+                };
+                subdrivers::lookup_to_nut_with(lookup, r.hid as f64, &mut self.state, &view)
+                    .is_some()
+            })
+            .map(|r| r.nut)
+            .collect();
+        for text in offered {
+            out.addenum(row.var, text);
         }
     }
 
@@ -565,7 +605,7 @@ impl Mapper {
         out: &mut dyn Publish,
     ) -> Result<(), IoError> {
         self.kept.clear();
-        self.fresh.clear();
+        self.new_walk();
         self.cache.clear();
         self.strings.clear();
         let vid = alloc::format!("{:04x}", self.vendor_id);
@@ -573,11 +613,8 @@ impl Mapper {
         out.setinfo("ups.vendorid", &vid);
         out.setinfo("ups.productid", &pid);
         self.publish_identity(io, dev, out);
-        let mut seen: BTreeSet<&'static str> = IDENTITY_VARS
-            .iter()
-            .copied()
-            .filter(|v| out.getinfo(v).is_some())
-            .collect();
+        let mut seen: BTreeSet<&'static str> =
+            IDENTITY_VARS.iter().copied().filter(|v| out.getinfo(v).is_some()).collect();
         let sd = self.sd;
         for row in sd.info {
             let Some(field) = self.resolve(row.path) else { continue };
@@ -719,7 +756,7 @@ impl Mapper {
                 out.delinfo("ups.serial");
             }
         }
-        self.fresh.clear();
+        self.new_walk();
     }
 
     fn find_row(&self, name: &str) -> Option<Kept> {
@@ -739,7 +776,7 @@ impl Mapper {
         full: bool,
     ) -> Result<WalkStats, IoError> {
         let full = full || self.data_has_changed;
-        self.fresh.clear();
+        self.new_walk();
         if full {
             out.alarm_init();
             self.in_full_walk = true;
@@ -850,7 +887,8 @@ impl Mapper {
             .collect();
         let mut applied = 0;
         for (target, v) in events {
-            let Some(k) = self.kept.iter().find(|k| k.field == target && !k.row.is_command()).copied()
+            let Some(k) =
+                self.kept.iter().find(|k| k.field == target && !k.row.is_command()).copied()
             else {
                 continue;
             };
@@ -893,8 +931,7 @@ impl Mapper {
     }
 
     fn reverse(&self, lookup: &LookupTable, text: &str, out: &dyn Publish) -> Option<f64> {
-        let view =
-            View { out, strings: &self.strings, cache: &self.cache, status: self.status };
+        let view = View { out, strings: &self.strings, cache: &self.cache, status: self.status };
         subdrivers::lookup_to_hid_with(lookup, text, &self.state, &view)
     }
 

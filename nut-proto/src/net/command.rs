@@ -552,3 +552,35 @@ fn parse_get<'a>(w: &mut Words<'a>) -> Option<GetQuery<'a>> {
     };
     Some(q)
 }
+
+/// The command line as sent, without its LF, except that `PASSWORD`'s
+/// argument is never shown (`PASSWORD <redacted>`): for messages and logs.
+///
+/// ```
+/// use nut_proto::net::{Command, GetQuery};
+/// use nut_proto::Secret;
+///
+/// let get = Command::Get(GetQuery::Var { ups: "myups".into(), var: "ups.status".into() });
+/// assert_eq!(get.to_string(), "GET VAR myups ups.status");
+/// assert_eq!(Command::Password(Secret::new("s3cret".into())).to_string(), "PASSWORD <redacted>");
+/// ```
+impl core::fmt::Display for Command<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if let Command::Password(_) = self {
+            return f.write_str("PASSWORD <redacted>");
+        }
+        let mut line = self.to_line();
+        line.pop();
+        f.write_str(&alloc::string::String::from_utf8_lossy(&line))
+    }
+}
+
+/// The query as written after `GET` (`VAR myups ups.status`).
+impl core::fmt::Display for GetQuery<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut line = Command::Get(self.clone()).to_line();
+        line.pop();
+        let text = alloc::string::String::from_utf8_lossy(&line);
+        f.write_str(text.strip_prefix("GET ").unwrap_or(&text))
+    }
+}

@@ -6,21 +6,33 @@
 
 mod command;
 mod err;
+mod list;
 pub(crate) mod reply;
 
 pub use command::{Command, CommandError, GetQuery, Verb};
 pub use err::ErrCode;
+pub use list::{ListError, ListReader};
 pub use reply::{Reply, ReplyError, TrackingState, VarKind, VarType};
 
 use crate::token::{Words, word_into};
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
+use core::fmt;
 
 /// The IANA port of the NUT network protocol.
 pub const DEFAULT_PORT: u16 = 3493;
 
 /// The protocol version NUT 2.8 answers to `NETVER` and `PROTVER`.
 pub const PROTOCOL_VERSION: &str = "1.3";
+
+/// The query as written after `LIST` (`VAR myups`, `ENUM myups input.transfer.low`).
+impl fmt::Display for Query<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        f.write_str(&alloc::string::String::from_utf8_lossy(&out))
+    }
+}
 
 /// What a `LIST` asks for; also the text echoed after `BEGIN LIST` and
 /// `END LIST`.

@@ -280,6 +280,12 @@ fn free_text(text: &[u8]) -> Result<Cow<'_, str>, ReplyError> {
 impl<'a> Reply<'a> {
     /// Parses one reply line (without its LF). Keywords are matched exactly
     /// (`upsd` always writes them in uppercase).
+    ///
+    /// A final CR is ignored. The separator after `OK`, after `ERR` and
+    /// after an `ERR` code may be any one of NUT's word separators (space,
+    /// TAB, CR, VT, FF) or LF, as NUT's client library accepts them (it
+    /// only checks how the line starts); [`encode`](Self::encode) writes
+    /// the space `upsd` writes. Raw text is otherwise kept as received.
     pub fn parse(line: &'a [u8]) -> Result<Self, ReplyError> {
         Self::parse_with(line, true)
     }

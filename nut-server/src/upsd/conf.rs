@@ -7,7 +7,7 @@
 //! configuration when they appear on reload).
 
 use nut_proto::Secret;
-use nut_proto::config::{self, ConfigError};
+use nut_proto::config::{self, ConfigError, upsconf};
 use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -135,6 +135,10 @@ pub struct UpsdConf {
     /// `REQUIRE_AUTH_FOR_READS` (ours): GET and LIST need a valid USERNAME
     /// and PASSWORD first. Off by default, as in NUT.
     pub require_auth_for_reads: bool,
+    /// `REQUIRE_TLS_FOR_AUTH` (ours): USERNAME, PASSWORD and the privileged
+    /// commands are refused on plaintext TCP sessions (before STARTTLS);
+    /// Unix-socket clients are exempt. Off by default, as in NUT.
+    pub require_tls_for_auth: bool,
 }
 
 /// The default `MAXCONN`.
@@ -159,6 +163,7 @@ impl Default for UpsdConf {
             allow_not_all_listeners: false,
             debug_min: None,
             require_auth_for_reads: false,
+            require_tls_for_auth: false,
         }
     }
 }
@@ -278,6 +283,10 @@ impl UpsdConf {
                     Some(b) => c.require_auth_for_reads = b,
                     None => err("REQUIRE_AUTH_FOR_READS needs a boolean".into()),
                 },
+                "REQUIRE_TLS_FOR_AUTH" => match boolean(args) {
+                    Some(b) => c.require_tls_for_auth = b,
+                    None => err("REQUIRE_TLS_FOR_AUTH needs a boolean".into()),
+                },
                 k if k.eq_ignore_ascii_case("DEBUG_MIN") => {
                     match one(args).and_then(|v| v.parse::<u32>().ok()) {
                         Some(n) => c.debug_min = Some(n),
@@ -345,17 +354,15 @@ impl UpsConf {
     /// Parses `ups.conf`. Sections without `driver` or `port` are skipped
     /// with a warning, as are repeated names (compared case-insensitively).
     pub fn parse(file: &str, text: &[u8]) -> Parsed<UpsConf> {
-        let conf = config::parse(file, text);
+        let conf = upsconf::UpsConf::parse(file, text);
         let mut problems: Vec<ConfigProblem> =
             conf.errors.iter().map(ConfigProblem::from_syntax).collect();
-        let mut out = UpsConf::default();
-        for d in &conf.global {
-            if let Some(("statepath", v)) = d.key_value() {
-                out.statepath = Some(v.into());
-            }
-        }
+        let mut out = UpsConf {
+            statepath: conf.global.statepath.as_ref().map(PathBuf::from),
+            ups: Vec::new(),
+        };
         for s in &conf.sections {
-            let (Some(driver), Some(port)) = (s.get("driver"), s.get("port")) else {
+            let (Some(driver), Some(port)) = (s.driver.as_deref(), s.port.as_deref()) else {
                 problems.push(ConfigProblem::warning(
                     file,
                     s.line,
@@ -379,7 +386,7 @@ impl UpsConf {
                 ));
                 continue;
             }
-            out.ups.push(UpsEntry::new(&s.name, driver, port, s.get("desc")));
+            out.ups.push(UpsEntry::new(&s.name, driver, port, s.desc.as_deref()));
         }
         Parsed { value: out, problems }
     }
@@ -440,5 +447,22 @@ mod tests {
         assert_eq!(p.value.ups[0].socket_name(), "dummy-ups-a");
         assert_eq!(p.problems.len(), 2);
         assert_eq!(p.problems[0].line, 7);
+        // NUT's rule: the third word is the value, the last value wins, and
+        // two sections of one name are one UPS.
+        let text = b"[a]\ndriver = d\nport = p1 extra\ndesc = one\n[a]\ndesc = two\nport = p2\n";
+        let p = UpsConf::parse("ups.conf", text);
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        assert_eq!(p.value.ups, [UpsEntry::new("a", "d", "p2", Some("two"))]);
+        let p = UpsConf::parse("ups.conf", b"[a]\ndriver = d\nport = p1 extra\n");
+        assert_eq!(p.value.ups[0].port, "p1");
+    }
+
+    #[test]
+    fn require_tls_for_auth_is_opt_in() {
+        assert!(!UpsdConf::default().require_tls_for_auth);
+        let p = UpsdConf::parse("upsd.conf", b"REQUIRE_TLS_FOR_AUTH yes\n");
+        assert!(p.problems.is_empty() && p.value.require_tls_for_auth);
+        let p = UpsdConf::parse("upsd.conf", b"REQUIRE_TLS_FOR_AUTH maybe\n");
+        assert_eq!(p.problems[0].to_string(), "upsd.conf:1: REQUIRE_TLS_FOR_AUTH needs a boolean");
     }
 }

@@ -27,12 +27,14 @@ pub mod tracking;
 pub mod users;
 
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod io;
 
 pub use conf::{UpsConf, UpsEntry, UpsdConf};
 pub use descs::Descriptions;
 pub use server::{
-    CONNFAIL_REPORT_INTERVAL, ConnId, Dest, Event, IDLE_TIMEOUT, MAX_LINE, Notice, Options,
-    RETRY_INTERVAL, Refused, SERVER_VERSION, Server, TlsMode, Transmit,
+    AUTH_BACKOFF_BASE, AUTH_BACKOFF_MAX, AUTH_FAIL_THRESHOLD, AUTH_FAIL_WINDOW, AUTH_LOG_INTERVAL,
+    CONNFAIL_REPORT_INTERVAL, ConnId, Dest, Event, IDLE_TIMEOUT, MAX_AUTH_GUARDS, MAX_LINE, Notice,
+    Options, RETRY_INTERVAL, Refused, SERVER_VERSION, Server, TlsMode, Transmit,
 };
 pub use users::{Action, User, Users};

@@ -15,7 +15,7 @@ use nut_proto::net::{
 use nut_proto::sock::{DriverMessage, ServerMessage};
 use nut_proto::token::atoi;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -34,6 +34,33 @@ pub const CONNFAIL_REPORT_INTERVAL: Duration = Duration::from_secs(300);
 
 /// The longest line accepted from a client or a driver.
 pub const MAX_LINE: usize = nut_proto::frame::DEFAULT_MAX_LINE;
+
+/// Failed authentications from one address, each within
+/// [`AUTH_FAIL_WINDOW`] of the previous one, after which that address's
+/// `PASSWORD` answers are delayed.
+pub const AUTH_FAIL_THRESHOLD: u32 = 5;
+
+/// An address's failure count starts again after this long without a
+/// failed authentication.
+pub const AUTH_FAIL_WINDOW: Duration = Duration::from_secs(60);
+
+/// The delay of the first delayed `PASSWORD` answer; it doubles with each
+/// further failure, up to [`AUTH_BACKOFF_MAX`].
+pub const AUTH_BACKOFF_BASE: Duration = Duration::from_millis(250);
+
+/// The longest delay between two `PASSWORD` answers to one address.
+pub const AUTH_BACKOFF_MAX: Duration = Duration::from_secs(4);
+
+/// At most one [`Notice::AuthFailed`] per address in this time; the
+/// failures in between are counted and reported with the next line.
+pub const AUTH_LOG_INTERVAL: Duration = Duration::from_secs(30);
+
+/// The most addresses whose failures are remembered at once (the one with
+/// the oldest failure is forgotten first).
+pub const MAX_AUTH_GUARDS: usize = 4096;
+
+/// Input a delayed session may hold back; more closes the connection.
+const MAX_HELD_INPUT: usize = 4 * MAX_LINE;
 
 /// What `STARTTLS` can do on this server.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -65,6 +92,11 @@ pub struct Options {
     pub tls: TlsMode,
     /// Idle client timeout (60 s in NUT).
     pub idle_timeout: Duration,
+    /// `REQUIRE_TLS_FOR_AUTH`: USERNAME, PASSWORD and the privileged
+    /// commands get `ERR ACCESS-DENIED` on a TCP session before STARTTLS
+    /// (Unix-socket clients, [`Server::client_connected_local`], are
+    /// exempt).
+    pub require_tls_for_auth: bool,
 }
 
 impl Default for Options {
@@ -77,6 +109,7 @@ impl Default for Options {
             version: SERVER_VERSION.to_string(),
             tls: TlsMode::NotConfigured,
             idle_timeout: IDLE_TIMEOUT,
+            require_tls_for_auth: false,
         }
     }
 }
@@ -89,6 +122,7 @@ impl Options {
             tracking_delay: conf.tracking_delay,
             maxconn: conf.maxconn,
             require_auth_for_reads: conf.require_auth_for_reads,
+            require_tls_for_auth: conf.require_tls_for_auth,
             ..Options::default()
         }
     }
@@ -221,6 +255,19 @@ pub enum Notice {
         addr: String,
         /// UPS name.
         ups: String,
+        /// Over TLS.
+        tls: bool,
+    },
+    /// A logged-in user sent LOGOUT (or DETACH).
+    Logout {
+        /// User name.
+        user: String,
+        /// Client address.
+        addr: String,
+        /// The UPS the user was logged into.
+        ups: String,
+        /// Over TLS.
+        tls: bool,
     },
     /// An FSD was set.
     FsdSet {
@@ -253,8 +300,31 @@ pub enum Notice {
         /// Command.
         cmd: String,
     },
-    /// A privileged command was refused for bad credentials or missing
-    /// permission.
+    /// Wrong credentials (unknown user or wrong password) were used for a
+    /// command. At most one per address every [`AUTH_LOG_INTERVAL`]; the
+    /// ones left out in between are counted in the next.
+    AuthFailed {
+        /// User name as given.
+        user: String,
+        /// Client address.
+        addr: String,
+        /// The command's verb.
+        verb: &'static str,
+        /// Failures from this address in a row (see [`AUTH_FAIL_WINDOW`]).
+        failures: u32,
+        /// Failures from this address not logged since the last line.
+        suppressed: u32,
+    },
+    /// Failures left out of the log for an address since its last
+    /// [`Notice::AuthFailed`], reported once [`AUTH_LOG_INTERVAL`] passed.
+    AuthFailuresSuppressed {
+        /// Client address.
+        addr: String,
+        /// How many.
+        count: u32,
+    },
+    /// A privileged command was refused for missing permission (or
+    /// credentials on a plaintext session with `REQUIRE_TLS_FOR_AUTH`).
     AccessDenied {
         /// User name as given.
         user: String,
@@ -287,8 +357,14 @@ impl fmt::Display for Notice {
             Notice::MaxConnReached { maxconn } => {
                 write!(f, "MAXCONN ({maxconn}) reached: refusing new clients")
             }
-            Notice::Login { user, addr, ups } => {
-                write!(f, "user {user}@{addr} logged into UPS [{ups}]")
+            // NUT's words (server/netuser.c), which log readers look for.
+            Notice::Login { user, addr, ups, tls } => {
+                let ssl = if *tls { " (SSL)" } else { "" };
+                write!(f, "User {user}@{addr} logged into UPS [{ups}]{ssl}")
+            }
+            Notice::Logout { user, addr, ups, tls } => {
+                let ssl = if *tls { " (SSL)" } else { "" };
+                write!(f, "User {user}@{addr} logged out from UPS [{ups}]{ssl}")
             }
             Notice::FsdSet { user, addr, ups } => {
                 write!(f, "client {user}@{addr} set FSD on UPS [{ups}]")
@@ -298,6 +374,20 @@ impl fmt::Display for Notice {
             }
             Notice::InstCmd { user, addr, ups, cmd } => {
                 write!(f, "instant command: {user}@{addr} did {cmd} on {ups}")
+            }
+            Notice::AuthFailed { user, addr, verb, failures, suppressed } => {
+                write!(
+                    f,
+                    "authentication failed for {user}@{addr} ({verb}); \
+                     {failures} in a row from this address"
+                )?;
+                if *suppressed > 0 {
+                    write!(f, ", {suppressed} more not logged since the last line")?;
+                }
+                Ok(())
+            }
+            Notice::AuthFailuresSuppressed { addr, count } => {
+                write!(f, "{count} more authentication failures from {addr} not logged")
             }
             Notice::AccessDenied { user, addr, verb } => {
                 write!(f, "access denied to {user}@{addr} for {verb}")
@@ -380,12 +470,40 @@ struct Auth {
     login: Option<String>,
 }
 
+/// A session whose answers are held back until `until` (failed
+/// authentications from its address); input meanwhile waits in `input`.
+struct Held {
+    until: Instant,
+    input: Vec<u8>,
+}
+
+/// Failed authentications from one address.
+struct Guard {
+    failures: u32,
+    last_failure: Instant,
+    /// When the last delayed answer to this address is released: the next
+    /// one comes a backoff after it, so parallel connections do not help.
+    next_free: Instant,
+    last_log: Option<Instant>,
+    suppressed: u32,
+}
+
+impl Guard {
+    fn backoff(&self) -> Duration {
+        let steps = self.failures.saturating_sub(AUTH_FAIL_THRESHOLD).min(16);
+        AUTH_BACKOFF_BASE.saturating_mul(1u32 << steps).min(AUTH_BACKOFF_MAX)
+    }
+}
+
 struct Session {
     addr: Box<str>,
     framer: LineFramer,
     auth: Option<Box<Auth>>,
     tracking: bool,
     tls: Tls,
+    /// Connected over a Unix socket ([`Server::client_connected_local`]).
+    local: bool,
+    held: Option<Box<Held>>,
     last_cmd: Instant,
     logout_pending: bool,
     closing: bool,
@@ -422,6 +540,7 @@ pub struct Server {
     dirty: VecDeque<Dest>,
     events: VecDeque<Event>,
     refusing: bool,
+    guards: HashMap<Box<str>, Guard>,
 }
 
 enum QKind {
@@ -461,6 +580,7 @@ impl Server {
             dirty: VecDeque::new(),
             events: VecDeque::new(),
             refusing: false,
+            guards: HashMap::new(),
         }
     }
 
@@ -552,6 +672,17 @@ impl Server {
     /// `127.0.0.1` or `::1`). Refused when MAXCONN clients are connected;
     /// the adapter then closes the socket at once.
     pub fn client_connected(&mut self, addr: &str, now: Instant) -> Result<ConnId, Refused> {
+        self.connect_client(addr, false, now)
+    }
+
+    /// [`Server::client_connected`] for a client of a Unix socket
+    /// (`LISTEN_UNIX`): a local client, which `REQUIRE_TLS_FOR_AUTH` does
+    /// not apply to.
+    pub fn client_connected_local(&mut self, addr: &str, now: Instant) -> Result<ConnId, Refused> {
+        self.connect_client(addr, true, now)
+    }
+
+    fn connect_client(&mut self, addr: &str, local: bool, now: Instant) -> Result<ConnId, Refused> {
         if self.sessions.len() >= self.options.maxconn {
             if !self.refusing {
                 self.refusing = true;
@@ -571,6 +702,8 @@ impl Server {
                 auth: None,
                 tracking: false,
                 tls: Tls::Plain,
+                local,
+                held: None,
                 last_cmd: now,
                 logout_pending: false,
                 closing: false,
@@ -615,6 +748,16 @@ impl Server {
         let mut logout = false;
         loop {
             let Some(s) = self.sessions.get_mut(&conn) else { return };
+            if let Some(h) = &mut s.held {
+                // Answers are held back: the rest waits, bounded.
+                if h.input.len() + bytes.len() > MAX_HELD_INPUT {
+                    h.input.clear();
+                    self.close_client(conn);
+                } else {
+                    h.input.extend_from_slice(bytes);
+                }
+                break;
+            }
             if s.closing || s.tls == Tls::Pending || bytes.is_empty() {
                 break;
             }
@@ -710,7 +853,11 @@ impl Server {
         self.authenticated(conn).is_some_and(|u| u.actions.contains(&action))
     }
 
-    fn denied(&mut self, conn: ConnId, verb: Verb) -> Reply<'static> {
+    fn denied(&mut self, conn: ConnId, verb: Verb, now: Instant) -> Reply<'static> {
+        if self.authenticated(conn).is_none() {
+            self.auth_failed(conn, verb, now);
+            return err(ErrCode::AccessDenied);
+        }
         let (user, addr) = self.who(conn);
         self.events.push_back(Event::Notice(Notice::AccessDenied {
             user,
@@ -747,9 +894,21 @@ impl Server {
             Err(CommandError::InvalidArgument { verb }) => Some(*verb),
             Err(_) => None,
         };
+        if let Some(v) = verb {
+            if self.needs_tls(conn, v, &parsed) {
+                let (user, addr) = self.who(conn);
+                self.events.push_back(Event::Notice(Notice::AccessDenied {
+                    user,
+                    addr,
+                    verb: v.as_str(),
+                }));
+                err(ErrCode::AccessDenied).encode(out);
+                return false;
+            }
+        }
         // The credentials checks come before the arguments are looked at.
         if let Some(v) = verb {
-            if let Some(r) = self.credentials_check(conn, v) {
+            if let Some(r) = self.credentials_check(conn, v, now) {
                 r.encode(out);
                 return false;
             }
@@ -769,6 +928,14 @@ impl Server {
         };
         match cmd {
             Command::Logout | Command::Detach => {
+                if let Some(s) = self.sessions.get(&conn) {
+                    if let Some(ups) = s.login() {
+                        let (ups, tls) = (ups.to_string(), s.tls == Tls::Active);
+                        let (user, addr) = self.who(conn);
+                        let n = Notice::Logout { user, addr, ups, tls };
+                        self.events.push_back(Event::Notice(n));
+                    }
+                }
                 Reply::OkGoodbye.encode(out);
                 return true;
             }
@@ -801,7 +968,41 @@ impl Server {
         false
     }
 
-    fn credentials_check(&self, conn: ConnId, verb: Verb) -> Option<Reply<'static>> {
+    /// Whether `REQUIRE_TLS_FOR_AUTH` refuses this command here: credentials
+    /// or a privileged command on a TCP session before STARTTLS.
+    fn needs_tls(
+        &self,
+        conn: ConnId,
+        verb: Verb,
+        parsed: &Result<Command<'_>, CommandError>,
+    ) -> bool {
+        if !self.options.require_tls_for_auth {
+            return false;
+        }
+        let Some(s) = self.sessions.get(&conn) else { return false };
+        if s.local || s.tls == Tls::Active {
+            return false;
+        }
+        match verb {
+            Verb::Username
+            | Verb::Password
+            | Verb::Login
+            | Verb::Attach
+            | Verb::Primary
+            | Verb::Master
+            | Verb::Fsd
+            | Verb::InstCmd => true,
+            Verb::Set => !matches!(parsed, Ok(Command::SetTracking(_))),
+            _ => false,
+        }
+    }
+
+    fn credentials_check(
+        &mut self,
+        conn: ConnId,
+        verb: Verb,
+        now: Instant,
+    ) -> Option<Reply<'static>> {
         let reads = self.options.require_auth_for_reads && matches!(verb, Verb::Get | Verb::List);
         if !verb.needs_credentials() && !reads {
             return None;
@@ -814,6 +1015,7 @@ impl Server {
             return Some(err(ErrCode::PasswordRequired));
         }
         if reads && self.authenticated(conn).is_none() {
+            self.auth_failed(conn, verb, now);
             return Some(err(ErrCode::AccessDenied));
         }
         None
@@ -852,6 +1054,11 @@ impl Server {
                     err(ErrCode::AlreadySetPassword)
                 } else {
                     s.auth_mut().password = Some(Secret::new(pw.into_inner().into_owned()));
+                    let addr = s.addr.clone();
+                    if let Some(until) = self.password_delay(&addr, now) {
+                        let s = self.sessions.get_mut(&conn)?;
+                        s.held = Some(Box::new(Held { until, input: Vec::new() }));
+                    }
                     Reply::Ok
                 }
             }
@@ -861,12 +1068,14 @@ impl Server {
                 }
                 let Some(i) = self.find(&ups) else { return Some(err(ErrCode::UnknownUps)) };
                 if !self.may(conn, Action::Login) {
-                    return Some(self.denied(conn, Verb::Login));
+                    return Some(self.denied(conn, Verb::Login, now));
                 }
                 let name = self.ups[i].entry.name.clone();
                 let (user, addr) = self.who(conn);
-                self.sessions.get_mut(&conn)?.auth_mut().login = Some(name.clone());
-                self.events.push_back(Event::Notice(Notice::Login { user, addr, ups: name }));
+                let s = self.sessions.get_mut(&conn)?;
+                s.auth_mut().login = Some(name.clone());
+                let tls = s.tls == Tls::Active;
+                self.events.push_back(Event::Notice(Notice::Login { user, addr, ups: name, tls }));
                 Reply::Ok
             }
             Command::Primary { ups } | Command::Master { ups } => {
@@ -874,14 +1083,14 @@ impl Server {
                     return Some(err(ErrCode::UnknownUps));
                 }
                 if !self.may(conn, Action::Primary) {
-                    return Some(self.denied(conn, Verb::Primary));
+                    return Some(self.denied(conn, Verb::Primary, now));
                 }
                 if master { Reply::OkMasterGranted } else { Reply::OkPrimaryGranted }
             }
             Command::Fsd { ups } => {
                 let Some(i) = self.find(&ups) else { return Some(err(ErrCode::UnknownUps)) };
                 if !self.may(conn, Action::Fsd) {
-                    return Some(self.denied(conn, Verb::Fsd));
+                    return Some(self.denied(conn, Verb::Fsd, now));
                 }
                 self.ups[i].fsd = true;
                 let (user, addr) = self.who(conn);
@@ -929,7 +1138,8 @@ impl Server {
                 if !self.sessions.get(&conn)?.tracking {
                     err(ErrCode::FeatureNotConfigured)
                 } else {
-                    Reply::Text(Cow::Borrowed(self.tracking.reply(&id)))
+                    let owner = self.authenticated(conn).map(|u| u.name.as_str());
+                    Reply::Text(Cow::Borrowed(self.tracking.reply(&id, owner)))
                 }
             }
             GetQuery::NumLogins { ups } | GetQuery::NumAttach { ups } => {
@@ -1143,7 +1353,9 @@ impl Server {
     fn new_tracking(&mut self, conn: ConnId, now: Instant) -> Option<String> {
         if self.sessions.get(&conn).is_some_and(|s| s.tracking) {
             let id = new_tracking_id();
-            self.tracking.add(&id, now);
+            // SET and INSTCMD are only run for an authenticated user.
+            let owner = self.authenticated(conn).map(|u| u.name.clone()).unwrap_or_default();
+            self.tracking.add(&id, &owner, now);
             Some(id)
         } else {
             None
@@ -1163,7 +1375,7 @@ impl Server {
             return e;
         }
         if !self.may(conn, Action::Set) {
-            return self.denied(conn, Verb::Set);
+            return self.denied(conn, Verb::Set, now);
         }
         let Some(v) = self.ups[i].state.get(var) else { return err(ErrCode::VarNotSupported) };
         if !v.flags.rw {
@@ -1222,7 +1434,7 @@ impl Server {
             return err(ErrCode::CmdNotSupported);
         }
         if !self.authenticated(conn).is_some_and(|u| u.may_run(cmd)) {
-            return self.denied(conn, Verb::InstCmd);
+            return self.denied(conn, Verb::InstCmd, now);
         }
         let id = self.new_tracking(conn, now);
         let msg = ServerMessage::InstCmd {
@@ -1410,6 +1622,14 @@ impl Server {
             if !s.closing {
                 at(s.last_cmd + self.options.idle_timeout);
             }
+            if let Some(h) = &s.held {
+                at(h.until);
+            }
+        }
+        for g in self.guards.values() {
+            if g.suppressed > 0 {
+                at(g.last_log.map_or(g.last_failure, |t| t + AUTH_LOG_INTERVAL));
+            }
         }
         if let Some(x) = self.tracking.next_expiry(self.options.tracking_delay) {
             at(x);
@@ -1455,6 +1675,103 @@ impl Server {
             self.events.push_back(Event::Notice(Notice::IdleTimeout { conn, addr }));
             self.close_client(conn);
         }
+        self.release_held(now);
+        self.expire_guards(now);
+    }
+
+    /// Sends what held sessions queued once their time has come, then runs
+    /// the input they held back.
+    fn release_held(&mut self, now: Instant) {
+        let due: Vec<ConnId> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.held.as_ref().is_some_and(|h| h.until <= now))
+            .map(|(c, _)| *c)
+            .collect();
+        for conn in due {
+            let Some(s) = self.sessions.get_mut(&conn) else { continue };
+            let input = s.held.take().map(|h| h.input).unwrap_or_default();
+            if !s.out.is_empty() {
+                self.dirty.push_back(Dest::Client(conn));
+            }
+            if !input.is_empty() {
+                self.handle_client_bytes(conn, &input, now);
+            }
+        }
+    }
+
+    /// Reports failures left out of the log, and forgets addresses quiet
+    /// for [`AUTH_FAIL_WINDOW`].
+    fn expire_guards(&mut self, now: Instant) {
+        for (addr, g) in &mut self.guards {
+            if g.suppressed > 0 && g.last_log.is_none_or(|t| now >= t + AUTH_LOG_INTERVAL) {
+                self.events.push_back(Event::Notice(Notice::AuthFailuresSuppressed {
+                    addr: addr.to_string(),
+                    count: g.suppressed,
+                }));
+                g.suppressed = 0;
+                g.last_log = Some(now);
+            }
+        }
+        self.guards.retain(|_, g| {
+            g.suppressed > 0
+                || g.next_free > now
+                || now.saturating_duration_since(g.last_failure) < AUTH_FAIL_WINDOW
+        });
+    }
+
+    /// Counts a failed authentication from the session's address and logs
+    /// it (rate-limited).
+    fn auth_failed(&mut self, conn: ConnId, verb: Verb, now: Instant) {
+        let (user, addr) = self.who(conn);
+        if !self.guards.contains_key(addr.as_str()) && self.guards.len() >= MAX_AUTH_GUARDS {
+            let oldest =
+                self.guards.iter().min_by_key(|(_, g)| g.last_failure).map(|(a, _)| a.clone());
+            if let Some(a) = oldest {
+                self.guards.remove(&a);
+            }
+        }
+        let g = self.guards.entry(addr.as_str().into()).or_insert(Guard {
+            failures: 0,
+            last_failure: now,
+            next_free: now,
+            last_log: None,
+            suppressed: 0,
+        });
+        if now.saturating_duration_since(g.last_failure) >= AUTH_FAIL_WINDOW {
+            g.failures = 0;
+        }
+        g.failures = g.failures.saturating_add(1);
+        g.last_failure = now;
+        if g.last_log.is_none_or(|t| now >= t + AUTH_LOG_INTERVAL) {
+            let (failures, suppressed) = (g.failures, g.suppressed);
+            g.last_log = Some(now);
+            g.suppressed = 0;
+            self.events.push_back(Event::Notice(Notice::AuthFailed {
+                user,
+                addr,
+                verb: verb.as_str(),
+                failures,
+                suppressed,
+            }));
+        } else {
+            g.suppressed = g.suppressed.saturating_add(1);
+        }
+    }
+
+    /// When the answer to a PASSWORD from `addr` may go out, if it must
+    /// wait: after [`AUTH_FAIL_THRESHOLD`] recent failures, a backoff after
+    /// the previous delayed answer to that address.
+    fn password_delay(&mut self, addr: &str, now: Instant) -> Option<Instant> {
+        let g = self.guards.get_mut(addr)?;
+        if g.failures < AUTH_FAIL_THRESHOLD
+            || now.saturating_duration_since(g.last_failure) >= AUTH_FAIL_WINDOW
+        {
+            return None;
+        }
+        let until = g.next_free.max(now) + g.backoff();
+        g.next_free = until;
+        Some(until)
     }
 
     // ----- output -----
@@ -1463,7 +1780,12 @@ impl Server {
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         while let Some(dest) = self.dirty.pop_front() {
             let data = match &dest {
-                Dest::Client(c) => self.sessions.get_mut(c).map(|s| std::mem::take(&mut s.out)),
+                // A held session's dirty mark is renewed on release.
+                Dest::Client(c) => self
+                    .sessions
+                    .get_mut(c)
+                    .filter(|s| s.held.is_none())
+                    .map(|s| std::mem::take(&mut s.out)),
                 Dest::Driver(name) => self.find(name).map(|i| std::mem::take(&mut self.ups[i].out)),
             };
             match data {

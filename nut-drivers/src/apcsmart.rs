@@ -1,0 +1,523 @@
+//! `apcsmart`: NUT 2.8.0's APC Smart protocol driver, on the sans-IO
+//! [`nut_apc::Session`].
+//!
+//! [`ApcSmart`] is the [`Device`]: it drives the session synchronously
+//! inside each call (write what the session asks, read until its
+//! deadline, feed the bytes or the timeout back) and publishes what the
+//! session found into the driver state.
+//!
+//! * `connect` opens the port (2400 8N1, the 940-0095B cable's DTR/RTS),
+//!   enters smart mode, identifies the unit and runs the first poll.
+//! * `update` reads whatever arrived (alert bytes between polls) and runs
+//!   the session's poll when it is due; [`Device::next_wakeup`] asks the
+//!   core for a call every [`ALERT_PERIOD`], so an alert reaches `upsd`
+//!   within that time while the full poll keeps NUT's interval.
+//! * `instcmd` / `setvar` queue the request and run the session until its
+//!   result is known.
+//! * `-k` (`shutdown`) runs [`Session::shutdown`]: the `sdtype` or
+//!   `advorder` sequence, as NUT; the unit is not identified first (NUT
+//!   skips `upsdrv_initinfo` for `-k`).
+//!
+//! A lost port is [`DeviceError::Disconnected`] (the core reopens it with
+//! a backoff); a unit that does not answer `SM` is logged and retried the
+//! same way instead of ending the driver.
+
+use nut_apc::{CmdStatus, Event, Fatal, Options, Request, RequestId, Session, SetStatus};
+use nut_driver::params::{DriverParams, VarKind, VarSpec};
+use nut_driver::transport::{ByteStream, LinkError};
+use nut_driver::{Device, DeviceError, Dstate, Message, UpdateKind};
+use nut_proto::sock::TrackingResult;
+use std::time::{Duration, Instant};
+
+/// NUT 2.8.0's apcsmart version.
+pub const DRIVER_VERSION: &str = "3.2";
+
+/// How often the core is asked to read alert bytes between polls.
+pub const ALERT_PERIOD: Duration = Duration::from_millis(150);
+
+/// After a write or a read, how long an update keeps waiting for more
+/// bytes of the same exchange before it returns to the core.
+const EXCHANGE: Duration = Duration::from_millis(600);
+
+/// The longest one `update` call drives the session.
+const UPDATE_BUDGET: Duration = Duration::from_secs(10);
+
+/// The longest identification, first poll, request or shutdown takes.
+const LONG_LIMIT: Duration = Duration::from_secs(120);
+
+const fn value(name: &'static str, desc: &'static str) -> VarSpec {
+    VarSpec { name, kind: VarKind::Value, sensitive: false, desc }
+}
+
+/// apcsmart's settings (NUT 2.8.0), in NUT's order.
+pub const VARS: &[VarSpec] = &[
+    value("ttymode", "tty discipline selection"),
+    value("cable", "alternate cable (940-0095B) selection"),
+    value("awd", "hard hibernate's additional wakeup delay"),
+    value("sdtype", "simple shutdown method"),
+    value("advorder", "advanced shutdown control"),
+    value("cshdelay", "CS hack delay"),
+];
+
+/// The session [`Options`] from the driver settings; invalid values are
+/// fatal, as in NUT.
+pub fn options_from_params(params: &DriverParams) -> Result<Options, DeviceError> {
+    let mut opts = Options { poll_interval: params.poll_interval(), ..Options::default() };
+    for (name, _) in nut_apc::options::OPTION_NAMES {
+        if let Some(v) = params.get(name) {
+            opts.set(name, v).map_err(|e| {
+                DeviceError::fatal(Message::cause(format!(
+                    "invalid value ({v}) for option '{name}': {e}"
+                )))
+            })?;
+        }
+    }
+    Ok(opts)
+}
+
+/// Opens the link for a connect attempt.
+pub type Open<S> = Box<dyn FnMut(&Options) -> Result<S, LinkError> + Send>;
+
+/// The apcsmart device over any [`ByteStream`].
+pub struct ApcSmart<S: ByteStream> {
+    open: Open<S>,
+    opts: Options,
+    link: Option<S>,
+    session: Option<Session>,
+    origin: Instant,
+    stale: bool,
+    kill: bool,
+    done: Vec<Event>,
+    wake_at: Option<Instant>,
+}
+
+impl<S: ByteStream> std::fmt::Debug for ApcSmart<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApcSmart")
+            .field("opts", &self.opts)
+            .field("connected", &self.link.is_some())
+            .field("session", &self.session)
+            .finish()
+    }
+}
+
+fn cmd_result(s: CmdStatus) -> TrackingResult {
+    match s {
+        CmdStatus::Handled => TrackingResult::Handled,
+        CmdStatus::Failed => TrackingResult::Failed,
+        CmdStatus::Invalid => TrackingResult::Invalid,
+    }
+}
+
+fn set_result(s: SetStatus) -> TrackingResult {
+    match s {
+        SetStatus::Handled => TrackingResult::Handled,
+        SetStatus::Failed => TrackingResult::Failed,
+        SetStatus::Unknown => TrackingResult::Unknown,
+    }
+}
+
+impl<S: ByteStream> ApcSmart<S> {
+    /// A device that opens its link with `open` at each connect. `kill`:
+    /// the driver runs `-k`, so `connect` only opens the port.
+    pub fn new(open: Open<S>, opts: Options, kill: bool) -> Self {
+        ApcSmart {
+            open,
+            opts,
+            link: None,
+            session: None,
+            origin: Instant::now(),
+            stale: true,
+            kill,
+            done: Vec::new(),
+            wake_at: None,
+        }
+    }
+
+    /// The session, once connected.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    fn t(&self, at: Instant) -> Duration {
+        at.saturating_duration_since(self.origin)
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.session.as_ref().and_then(Session::poll_timeout).map(|d| self.origin + d)
+    }
+
+    fn lost(&mut self, e: LinkError) -> DeviceError {
+        self.link = None;
+        self.session = None;
+        let e = e.into_device_error();
+        if !e.is_disconnected() {
+            return DeviceError::disconnected(Message::cause(format!("serial port error: {e}")));
+        }
+        e
+    }
+
+    /// Writes what the session asks; `true` when something was written.
+    fn flush_tx(&mut self) -> Result<bool, DeviceError> {
+        let mut wrote = false;
+        loop {
+            let Some(t) = self.session.as_mut().and_then(Session::poll_transmit) else {
+                return Ok(wrote);
+            };
+            let Some(link) = self.link.as_mut() else {
+                return Err(DeviceError::disconnected(Message::cause("not connected")));
+            };
+            tracing::debug!("write {:?}", String::from_utf8_lossy(&t.bytes));
+            let r = if t.discard_input { link.discard_input() } else { Ok(()) };
+            let r =
+                r.and_then(|()| link.write_all(&t.bytes, Instant::now() + Duration::from_secs(2)));
+            match r {
+                Ok(()) => wrote = true,
+                Err(LinkError::Timeout) => {
+                    tracing::warn!("serial write timed out");
+                    wrote = true;
+                }
+                Err(e) => return Err(self.lost(e)),
+            }
+        }
+    }
+
+    /// Publishes the session's changes and handles its events; the
+    /// finished ones (results, Ready, Closed, ...) are kept in `done`.
+    fn pump_events(&mut self, st: &mut Dstate) -> Result<(), DeviceError> {
+        let Some(session) = self.session.as_mut() else { return Ok(()) };
+        session.publish_to(st);
+        let mut fatal = None;
+        while let Some(e) = session.poll_event() {
+            match &e {
+                Event::DataOk => self.stale = false,
+                Event::DataStale => {
+                    self.stale = true;
+                    tracing::warn!("communications with the UPS lost: data stale");
+                }
+                Event::Alert(a) => tracing::debug!("alert: {a:?}"),
+                Event::Fatal(f) => fatal = Some(f.clone()),
+                _ => {}
+            }
+            self.done.push(e);
+        }
+        if let Some(f) = fatal {
+            self.session = None;
+            let port_msg = match f {
+                Fatal::NoSmartMode => {
+                    "unable to detect an APC Smart protocol UPS on the port".to_string()
+                }
+                Fatal::Communication => "problems with communicating with the UPS".to_string(),
+                other => format!("the UPS gave an unusable answer: {other:?}"),
+            };
+            return Err(DeviceError::disconnected(Message::cause(port_msg)));
+        }
+        Ok(())
+    }
+
+    /// Runs the session until an event matches `stop` (returned), or
+    /// `limit` passes (`None`), reading with the session's deadlines.
+    fn drive(
+        &mut self,
+        st: &mut Dstate,
+        limit: Instant,
+        stop: impl Fn(&Event) -> bool,
+    ) -> Result<Option<Event>, DeviceError> {
+        loop {
+            self.flush_tx()?;
+            self.pump_events(st)?;
+            if let Some(i) = self.done.iter().position(&stop) {
+                let e = self.done.remove(i);
+                self.done.clear();
+                return Ok(Some(e));
+            }
+            self.done.clear();
+            if self.session.is_none() {
+                return Err(DeviceError::disconnected(Message::cause("session ended")));
+            }
+            let now = Instant::now();
+            if now >= limit {
+                return Ok(None);
+            }
+            let until = self.deadline().unwrap_or(limit).min(limit);
+            self.read_once(until)?;
+        }
+    }
+
+    /// One read waiting until `until` at most: input is fed to the session,
+    /// a passed deadline becomes `handle_timeout`. `true` when bytes came.
+    fn read_once(&mut self, until: Instant) -> Result<bool, DeviceError> {
+        let deadline = until.max(Instant::now() + Duration::from_millis(1));
+        let mut buf = [0u8; 512];
+        let Some(link) = self.link.as_mut() else {
+            return Err(DeviceError::disconnected(Message::cause("not connected")));
+        };
+        match link.read(&mut buf, deadline) {
+            Ok(n) => {
+                tracing::debug!("read {:?}", String::from_utf8_lossy(buf.get(..n).unwrap_or(&buf)));
+                let now = self.t(Instant::now());
+                if let Some(s) = self.session.as_mut() {
+                    s.handle_input(buf.get(..n).unwrap_or(&buf), now);
+                }
+                Ok(true)
+            }
+            Err(LinkError::Timeout) => {
+                let now = Instant::now();
+                if let Some(sdl) = self.deadline().filter(|d| *d <= deadline) {
+                    if now < sdl {
+                        // A link that does not wait (a test double).
+                        std::thread::sleep((sdl - now).min(Duration::from_millis(5)));
+                        if Instant::now() < sdl {
+                            return Ok(false);
+                        }
+                    }
+                    let t = self.t(Instant::now()).max(self.t(sdl));
+                    if let Some(s) = self.session.as_mut() {
+                        s.handle_timeout(t);
+                    }
+                } else if now < deadline {
+                    std::thread::sleep((deadline - now).min(Duration::from_millis(5)));
+                }
+                Ok(false)
+            }
+            Err(e @ LinkError::Disconnected(_)) => Err(self.lost(e)),
+            Err(e) => {
+                // EINTR and the like: the port is still there.
+                tracing::debug!("serial read: {e}");
+                std::thread::sleep(Duration::from_millis(5));
+                Ok(false)
+            }
+        }
+    }
+
+    fn open_link(&mut self) -> Result<(), DeviceError> {
+        self.link = None;
+        self.session = None;
+        match (self.open)(&self.opts) {
+            Ok(s) => {
+                self.link = Some(s);
+                Ok(())
+            }
+            Err(e) => Err(e.into_device_error()),
+        }
+    }
+
+    /// Reads what arrived and runs what is due, until the line has been
+    /// quiet for [`EXCHANGE`] and the session waits for a later time.
+    fn run(&mut self, st: &mut Dstate) -> Result<(), DeviceError> {
+        let start = Instant::now();
+        let mut active_until = start;
+        loop {
+            if self.flush_tx()? {
+                active_until = Instant::now() + EXCHANGE;
+            }
+            self.pump_events(st)?;
+            self.done.clear();
+            let now = Instant::now();
+            if now >= start + UPDATE_BUDGET {
+                break;
+            }
+            let sdl = self.deadline().unwrap_or(now + ALERT_PERIOD);
+            let until = sdl.min(active_until.max(now));
+            if self.read_once(until)? || self.flush_tx()? {
+                active_until = Instant::now() + EXCHANGE;
+                continue;
+            }
+            let now = Instant::now();
+            if now >= active_until && self.deadline().is_none_or(|d| d > now) {
+                break;
+            }
+        }
+        self.wake_at = Some(Instant::now() + ALERT_PERIOD);
+        Ok(())
+    }
+
+    fn stale_error(&self) -> DeviceError {
+        DeviceError::stale(Message::cause("no valid answer from the UPS"))
+    }
+
+    fn wait_request(
+        &mut self,
+        st: &mut Dstate,
+        id: RequestId,
+    ) -> Result<Option<Event>, DeviceError> {
+        self.drive(st, Instant::now() + LONG_LIMIT, |e| {
+            matches!(e, Event::InstcmdDone { id: i, .. } | Event::SetDone { id: i, .. } if *i == id)
+        })
+    }
+}
+
+impl<S: ByteStream + 'static> Device for ApcSmart<S> {
+    fn connect(&mut self, st: &mut Dstate, now: Instant) -> Result<(), DeviceError> {
+        self.open_link()?;
+        if self.kill {
+            return Ok(());
+        }
+        self.stale = true;
+        self.session = Some(Session::new(self.opts.clone(), self.t(now)));
+        let ready = self.drive(st, Instant::now() + LONG_LIMIT, |e| *e == Event::Ready)?;
+        if ready.is_none() {
+            self.session = None;
+            return Err(DeviceError::disconnected(Message::cause("identification timed out")));
+        }
+        // The first poll, so that the core serves complete data at once.
+        self.run(st)
+    }
+
+    fn update(
+        &mut self,
+        st: &mut Dstate,
+        _kind: UpdateKind,
+        _now: Instant,
+    ) -> Result<(), DeviceError> {
+        if self.session.is_none() {
+            return Err(DeviceError::disconnected(Message::cause("not connected")));
+        }
+        self.run(st)?;
+        self.pump_events(st)?;
+        self.done.clear();
+        if self.stale { Err(self.stale_error()) } else { Ok(()) }
+    }
+
+    fn instcmd(
+        &mut self,
+        st: &mut Dstate,
+        cmd: &str,
+        param: Option<&str>,
+        now: Instant,
+    ) -> TrackingResult {
+        let t = self.t(now);
+        let Some(s) = self.session.as_mut() else { return TrackingResult::Failed };
+        match s.instcmd(cmd, param, t) {
+            Request::Done(r) => cmd_result(r),
+            Request::Queued(id) => match self.wait_request(st, id) {
+                Ok(Some(Event::InstcmdDone { status, .. })) => cmd_result(status),
+                Ok(_) => TrackingResult::Failed,
+                Err(e) => {
+                    tracing::warn!("instcmd {cmd}: {e}");
+                    TrackingResult::Failed
+                }
+            },
+        }
+    }
+
+    fn setvar(&mut self, st: &mut Dstate, var: &str, value: &str, now: Instant) -> TrackingResult {
+        let t = self.t(now);
+        let Some(s) = self.session.as_mut() else { return TrackingResult::Failed };
+        match s.setvar(var, value, t) {
+            Request::Done(r) => set_result(r),
+            Request::Queued(id) => match self.wait_request(st, id) {
+                Ok(Some(Event::SetDone { status, .. })) => set_result(status),
+                Ok(_) => TrackingResult::Failed,
+                Err(e) => {
+                    tracing::warn!("set {var}: {e}");
+                    TrackingResult::Failed
+                }
+            },
+        }
+    }
+
+    fn shutdown(&mut self, st: &mut Dstate, now: Instant) -> Result<(), DeviceError> {
+        if self.link.is_none() {
+            self.open_link()?;
+        }
+        self.session = Some(Session::shutdown(self.opts.clone(), self.t(now)));
+        let done =
+            self.drive(st, Instant::now() + LONG_LIMIT, |e| matches!(e, Event::ShutdownDone(_)))?;
+        // Back to dumb mode (`R`), as NUT does at exit.
+        let _ = self.drive(st, Instant::now() + Duration::from_secs(10), |e| *e == Event::Closed);
+        match done {
+            Some(Event::ShutdownDone(CmdStatus::Handled)) => Ok(()),
+            _ => Err(DeviceError::fatal(Message::cause("shutdown failed"))),
+        }
+    }
+
+    fn next_wakeup(&self) -> Option<Instant> {
+        let own = self.deadline()?;
+        match self.wake_at {
+            Some(w) if !self.stale => Some(own.min(w)),
+            _ => Some(own),
+        }
+    }
+}
+
+/// Whether the command line asks for `-k` (NUT's getopt string of the
+/// driver main: options that take a value end a cluster).
+pub fn kill_requested(args: impl IntoIterator<Item = String>) -> bool {
+    const WITH_VALUE: &str = "asdxrugic";
+    let mut skip = false;
+    for a in args.into_iter().skip(1) {
+        if skip {
+            skip = false;
+            continue;
+        }
+        if a == "--" {
+            return false;
+        }
+        let Some(flags) = a.strip_prefix('-') else { continue };
+        for (i, c) in flags.char_indices() {
+            if c == 'k' {
+                return true;
+            }
+            if WITH_VALUE.contains(c) {
+                skip = i + c.len_utf8() == flags.len();
+                break;
+            }
+        }
+    }
+    false
+}
+
+/// The `apcsmart` program.
+#[cfg(feature = "serial")]
+#[derive(Debug)]
+pub struct Apcsmart;
+
+#[cfg(feature = "serial")]
+impl nut_driver::run::DriverProgram for Apcsmart {
+    type Device = ApcSmart<crate::serial::Serial>;
+    const NAME: &'static str = "apcsmart";
+    const DESCRIPTION: &'static str = "APC Smart protocol driver";
+    const VERSION: &'static str = DRIVER_VERSION;
+    const OPTIONS: &'static [VarSpec] = VARS;
+
+    fn create(
+        params: &DriverParams,
+        _env: &nut_driver::run::Env,
+    ) -> Result<Self::Device, DeviceError> {
+        let opts = options_from_params(params)?;
+        let Some(path) = params.port.clone() else {
+            return Err(DeviceError::fatal(Message::cause("No port specified!")));
+        };
+        let open: Open<crate::serial::Serial> = Box::new(move |o: &Options| {
+            let (dtr, rts) = match o.cable_lines() {
+                Some((d, r)) => (Some(d), Some(r)),
+                None => (None, None),
+            };
+            crate::serial::Serial::open(
+                &path,
+                crate::serial::LineSettings { baud: nut_apc::options::BAUD, dtr, rts },
+            )
+        });
+        Ok(ApcSmart::new(open, opts, kill_requested(std::env::args())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        std::iter::once("apcsmart").chain(a.iter().copied()).map(String::from).collect()
+    }
+
+    #[test]
+    fn kill_flag() {
+        assert!(kill_requested(args(&["-a", "ups", "-k"])));
+        assert!(kill_requested(args(&["-Fk", "-a", "ups"])));
+        assert!(!kill_requested(args(&["-a", "k"])));
+        assert!(!kill_requested(args(&["-ak"])));
+        assert!(!kill_requested(args(&["-x", "sdtype=k", "-a", "u"])));
+        assert!(kill_requested(args(&["-a", "u", "-D", "-k"])));
+    }
+}

@@ -1,0 +1,6 @@
+//! `genericups`: NUT's contact-closure UPS driver. See the crate README.
+#![forbid(unsafe_code)]
+
+fn main() -> std::process::ExitCode {
+    nut_driver::run::run::<nut_drivers::genericups::Genericups>()
+}

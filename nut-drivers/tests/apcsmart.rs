@@ -1,0 +1,437 @@
+//! `apcsmart`, ours and Debian's NUT 2.8.0, side by side under Debian's
+//! `upsd`, each on its own simulated APC Smart-UPS: a pseudo-terminal
+//! answering from a `.apc` file of `tests/data/apc/` (everything before
+//! `Y` ignored, `NA` for unknown commands), or from an old firmware's
+//! command set. Plus alerts between polls and bad input.
+#![cfg(feature = "serial")]
+
+mod common;
+
+use common::Setup;
+use nut_testkit::serial::{Dialect, Fault, PtyOptions, PtySerial, Script};
+use nut_testkit::{Proc, peer, wait_for_path, wait_until};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const OURS: &str = env!("CARGO_BIN_EXE_apcsmart");
+const THEIRS: &str = "/lib/nut/apcsmart";
+
+// ---- the .apc files ----------------------------------------------------
+
+fn unescape(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            match b[i + 1] {
+                b'r' => out.push(b'\r'),
+                b'n' => out.push(b'\n'),
+                b'\\' => out.push(b'\\'),
+                b'x' if i + 4 <= b.len() && s.is_char_boundary(i + 4) => {
+                    out.push(u8::from_str_radix(&s[i + 2..i + 4], 16).unwrap());
+                    i += 2;
+                }
+                other => {
+                    out.push(b'\\');
+                    out.push(other);
+                }
+            }
+            i += 2;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn data(name: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/apc").join(name);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// The single-byte exchanges of a `.apc` file, in order.
+fn exchanges(name: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut last: Option<Vec<u8>> = None;
+    for l in data(name).lines() {
+        if let Some(q) = l.strip_prefix("> ") {
+            last = Some(unescape(q));
+        } else if let Some(a) = l.strip_prefix("< ") {
+            if let Some(q) = last.take() {
+                if q.len() == 1 {
+                    out.push((q, unescape(a)));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A unit answering the file's exchanges (the last answer of a query
+/// sticks), `SM` to `Y`.
+fn script_of(ex: &[(Vec<u8>, Vec<u8>)]) -> Script {
+    let mut ex = ex.to_vec();
+    if !ex.iter().any(|(q, _)| q == b"Y") {
+        ex.insert(0, (b"Y".to_vec(), b"SM\r\n".to_vec()));
+    }
+    Script::from_exchanges(Dialect::apc(), ex)
+}
+
+/// The old firmware command sets: (firmware, accepted commands).
+fn compat_sets() -> Vec<(Vec<u8>, Vec<u8>)> {
+    data("old-firmware-command-sets.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.split_once(' '))
+        .map(|(k, v)| (ctrl_a(unescape(k)), ctrl_a(unescape(v))))
+        .collect()
+}
+
+/// The file writes C's `\1` (the byte 0x01) as a backslash and `1`.
+fn ctrl_a(b: Vec<u8>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && b.get(i + 1) == Some(&b'1') {
+            out.push(1);
+            i += 2;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// An old unit: the typical results restricted to its command set, its
+/// firmware through `V` (or `b` when `V` is not in its set), `NA` for
+/// `a` and everything else.
+fn old_firmware_script(firmware: &[u8], set: &[u8]) -> Script {
+    let typical = exchanges("smart-protocol-typical-results.apc");
+    let fw: &[u8] = if firmware == b"set\x01" { b"4F" } else { firmware };
+    let fw_cmd = if set.contains(&b'V') { b'V' } else { b'b' };
+    let mut ex = vec![(b"Y".to_vec(), b"SM\r\n".to_vec())];
+    let mut fwa = fw.to_vec();
+    fwa.extend_from_slice(b"\r\n");
+    ex.push((vec![fw_cmd], fwa));
+    for (q, a) in typical {
+        let c = q[0];
+        if set.contains(&c) && c != fw_cmd && c != b'a' && c != b'Y' {
+            ex.push((q, a));
+        }
+    }
+    Script::from_exchanges(Dialect::apc(), ex)
+}
+
+// ---- running the drivers -----------------------------------------------
+
+fn volatile(name: &str) -> bool {
+    name == "driver.parameter.port"
+}
+
+fn parse_upsc(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.split_once(": "))
+        .filter(|(k, _)| !volatile(k))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn spawn_driver(s: &mut Setup, exe: &str, ups: &str) {
+    let mut cmd = Command::new(exe);
+    cmd.args(["-a", ups, "-F", "-u", "root"]);
+    s.env(&mut cmd);
+    let p = Proc::spawn(&format!("apcsmart-{ups}"), cmd, s.dir.path());
+    s.procs.push(p);
+}
+
+fn wait_socket(s: &Setup, ups: &str) -> bool {
+    let sock = s.state.join(format!("apcsmart-{ups}"));
+    wait_for_path(&sock, Duration::from_secs(90))
+}
+
+fn upscmd_list(target: &str) -> String {
+    let out = Command::new(peer("upscmd")).args(["-l", target]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().skip(1).collect::<Vec<_>>().join("\n")
+}
+
+fn upsrw_list(target: &str) -> String {
+    let out = Command::new(peer("upsrw")).arg(target).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[derive(Debug)]
+struct Served {
+    vars: BTreeMap<String, String>,
+    cmds: String,
+    rw: String,
+}
+
+/// What `upsc` shows once the data is fresh (or the error it keeps giving,
+/// such as `Data stale`, as the variable `<error>`).
+fn served(s: &Setup, ups: &str) -> Served {
+    let target = s.target(ups);
+    wait_until(Duration::from_secs(20), Duration::from_millis(100), || {
+        let (ok, out) = s.upsc(&[&target]);
+        ok && out.contains("driver.name:") && !out.contains("WAIT")
+    });
+    let (ok, text) = s.upsc(&[&target]);
+    let vars = if ok {
+        parse_upsc(&text)
+    } else {
+        let last = text.lines().last().unwrap_or_default().to_string();
+        BTreeMap::from([("<error>".to_string(), last)])
+    };
+    Served { vars, cmds: upscmd_list(&target), rw: upsrw_list(&target) }
+}
+
+fn diff(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, v) in a {
+        match b.get(k) {
+            Some(w) if w == v => {}
+            Some(w) => out.push(format!("{k}: ours {v:?} nut {w:?}")),
+            None => out.push(format!("{k}: ours {v:?} nut -")),
+        }
+    }
+    for (k, w) in b {
+        if !a.contains_key(k) {
+            out.push(format!("{k}: ours - nut {w:?}"));
+        }
+    }
+    out
+}
+
+/// Runs ours and Debian's on units made by `make`, one pair per case,
+/// all cases under one `upsd`; returns the differences per case.
+fn compare_cases(cases: &[(String, Script)]) -> Vec<String> {
+    let mut conf = String::new();
+    let mut ptys = Vec::new();
+    for (i, (_, script)) in cases.iter().enumerate() {
+        for side in ["ours", "nut"] {
+            let pty = PtySerial::start(script.clone(), PtyOptions::default()).unwrap();
+            conf.push_str(&format!(
+                "[{side}{i}]\n  driver = apcsmart\n  port = {}\n",
+                pty.path().display()
+            ));
+            ptys.push(pty);
+        }
+    }
+    let mut s = Setup::new(&conf);
+    for i in 0..cases.len() {
+        spawn_driver(&mut s, OURS, &format!("ours{i}"));
+        spawn_driver(&mut s, THEIRS, &format!("nut{i}"));
+    }
+    for (i, (name, _)) in cases.iter().enumerate() {
+        for side in ["ours", "nut"] {
+            let ups = format!("{side}{i}");
+            assert!(wait_socket(&s, &ups), "{name}: {ups} did not start");
+        }
+    }
+    s.upsd();
+    // Units whose answers change (`Q` 08, 10, 50) settle after three polls.
+    std::thread::sleep(Duration::from_secs(7));
+    let mut problems = Vec::new();
+    for (i, (name, _)) in cases.iter().enumerate() {
+        let ours = served(&s, &format!("ours{i}"));
+        let nut = served(&s, &format!("nut{i}"));
+        let d = diff(&ours.vars, &nut.vars);
+        if !d.is_empty() {
+            problems.push(format!(
+                "{name}: variables differ:\n  {}\nour log:\n{}",
+                d.join("\n  "),
+                s.procs[2 * i].log()
+            ));
+        }
+        if ours.cmds != nut.cmds {
+            problems
+                .push(format!("{name}: commands differ:\n{}\n--- nut:\n{}", ours.cmds, nut.cmds));
+        }
+        if ours.rw != nut.rw {
+            problems.push(format!(
+                "{name}: writable variables differ:\n{}\n--- nut:\n{}",
+                ours.rw, nut.rw
+            ));
+        }
+        eprintln!("{name}: {} variables, ours == nut: {}", ours.vars.len(), d.is_empty());
+    }
+    drop(ptys);
+    problems
+}
+
+const FILES: &[&str] = &[
+    "smart-protocol-typical-results.apc",
+    "smart-protocol-status-and-capabilities.apc",
+    "smart-ups-1500-rm-sua1500rmi2u_issue757.apc",
+    "smart-ups-rt-10000-xl_issue180.apc",
+];
+
+#[test]
+fn every_apc_file_same_as_nut() {
+    let cases: Vec<(String, Script)> =
+        FILES.iter().map(|f| (f.to_string(), script_of(&exchanges(f)))).collect();
+    let problems = compare_cases(&cases);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_old_firmware_same_as_nut() {
+    let sets = compat_sets();
+    assert_eq!(sets.len(), 25);
+    let mut problems = Vec::new();
+    for batch in sets.chunks(5) {
+        let cases: Vec<(String, Script)> = batch
+            .iter()
+            .map(|(fw, set)| {
+                (format!("firmware {}", String::from_utf8_lossy(fw)), old_firmware_script(fw, set))
+            })
+            .collect();
+        problems.extend(compare_cases(&cases));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Alert bytes sent between polls reach upsd long before the next poll
+/// (pollinterval 30 s): `!` (on battery) then `$` (back on line).
+#[test]
+fn alerts_reach_upsd_before_next_poll() {
+    let typical = exchanges("smart-protocol-typical-results.apc");
+    let mut ex: Vec<_> = typical.into_iter().filter(|(q, _)| q != b"Q").collect();
+    ex.push((b"Q".to_vec(), b"08\r\n".to_vec()));
+    let pty = PtySerial::start(script_of(&ex), PtyOptions::default()).unwrap();
+    let ctl = pty.control();
+    let mut s = Setup::new(&format!(
+        "[ups]\n  driver = apcsmart\n  port = {}\n  pollinterval = 30\n",
+        pty.path().display()
+    ));
+    spawn_driver(&mut s, OURS, "ups");
+    assert!(wait_socket(&s, "ups"));
+    s.upsd();
+    let first = s.upsc_ready("ups");
+    assert!(first.contains("ups.status: OL"), "{first}");
+    let target = s.target("ups");
+    let status = |s: &Setup| s.upsc(&[&target, "ups.status"]).1.trim().to_string();
+    for (alert, want) in [("!", "OB"), ("$", "OL")] {
+        let sent = Instant::now();
+        ctl.inject(alert);
+        let mut last = String::new();
+        let ok = wait_until(Duration::from_secs(5), Duration::from_millis(20), || {
+            last = status(&s);
+            last == want
+        });
+        assert!(ok, "after {alert}: ups.status {last:?}, wanted {want}");
+        assert!(sent.elapsed() < Duration::from_secs(3), "alert took {:?}", sent.elapsed());
+    }
+}
+
+/// A unit that stops answering, answers garbage, then comes back: the
+/// data goes stale (upsc says so), no wrong value is published, and the
+/// driver recovers without restarting.
+#[test]
+fn garbage_and_silence_make_data_stale_then_recover() {
+    let ex = exchanges("smart-protocol-typical-results.apc");
+    let pty = PtySerial::start(script_of(&ex), PtyOptions::default()).unwrap();
+    let ctl = pty.control();
+    let mut s = Setup::new(&format!(
+        "[ups]\n  driver = apcsmart\n  port = {}\n  pollinterval = 1\n",
+        pty.path().display()
+    ));
+    spawn_driver(&mut s, OURS, "ups");
+    assert!(wait_socket(&s, "ups"));
+    s.upsd();
+    let good = parse_upsc(&s.upsc_ready("ups"));
+    let target = s.target("ups");
+    // A truncated answer (no CR LF): no value may change to a piece of it.
+    ctl.set_query_fault("L", Some(Fault::Truncate(2)));
+    std::thread::sleep(Duration::from_secs(4));
+    let (_, now) = s.upsc(&[&target]);
+    let now = parse_upsc(&now);
+    for (k, v) in &now {
+        if let Some(g) = good.get(k) {
+            assert!(
+                v == g || k == "ups.status" || k.starts_with("driver."),
+                "{k} changed from {g:?} to {v:?} on a truncated answer"
+            );
+        }
+    }
+    ctl.set_query_fault("L", None);
+    // Silence: stale.
+    ctl.set_fault(Some(Fault::Silence));
+    let stale = wait_until(Duration::from_secs(30), Duration::from_millis(200), || {
+        let (ok, out) = s.upsc(&[&target]);
+        !ok && out.contains("stale")
+    });
+    assert!(stale, "data never became stale:\n{}", s.procs[0].log());
+    // Answers again: fresh data.
+    ctl.set_fault(None);
+    let back = wait_until(Duration::from_secs(40), Duration::from_millis(200), || {
+        let (ok, out) = s.upsc(&[&target, "ups.status"]);
+        ok && !out.trim().is_empty()
+    });
+    assert!(back, "never recovered:\n{}", s.procs[0].log());
+    let log = s.procs[0].log();
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+// ---- side-by-side measurement ------------------------------------------
+
+/// (utime + stime in clock ticks, VmRSS in KiB) of a process.
+fn proc_usage(pid: u32) -> (u64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    (ticks, rss)
+}
+
+/// One driver alone on the typical-results unit: (seconds to the socket,
+/// ms of CPU per poll, RSS KiB).
+fn measure(exe: &str, secs: u64) -> (f64, f64, u64) {
+    let ex = exchanges("smart-protocol-typical-results.apc");
+    let pty = PtySerial::start(script_of(&ex), PtyOptions::default()).unwrap();
+    let ctl = pty.control();
+    let mut s = Setup::new(&format!(
+        "[ups]\n  driver = apcsmart\n  port = {}\n  pollinterval = 1\n",
+        pty.path().display()
+    ));
+    let t0 = Instant::now();
+    spawn_driver(&mut s, exe, "ups");
+    let sock = s.state.join("apcsmart-ups");
+    assert!(wait_for_path(&sock, Duration::from_secs(60)));
+    let startup = t0.elapsed().as_secs_f64();
+    let pid = s.procs[0].pid();
+    let (c0, _) = proc_usage(pid);
+    let q0 = ctl.asked("Q");
+    std::thread::sleep(Duration::from_secs(secs));
+    let (c1, rss) = proc_usage(pid);
+    let polls = (ctl.asked("Q") - q0).max(1);
+    // Clock ticks are 10 ms.
+    let cpu_ms = (c1 - c0) as f64 * 10.0 / polls as f64;
+    (startup, cpu_ms, rss)
+}
+
+/// `cargo test --release -p nut-drivers --features serial --test apcsmart
+/// side_by_side -- --ignored --nocapture`: the table of benches/README.md.
+#[test]
+#[ignore = "measurement, run by hand"]
+fn side_by_side_measurement() {
+    let secs = 60;
+    let ours = measure(OURS, secs);
+    let nut = measure(THEIRS, secs);
+    println!("| driver | start to data served (s) | CPU per poll (ms) | RSS (KiB) |");
+    println!("|---|---:|---:|---:|");
+    println!("| ours | {:.2} | {:.3} | {} |", ours.0, ours.1, ours.2);
+    println!("| NUT 2.8.0 (Debian) | {:.2} | {:.3} | {} |", nut.0, nut.1, nut.2);
+}
