@@ -9,9 +9,11 @@
 //! * `connect` opens the port (2400 8N1, the 940-0095B cable's DTR/RTS),
 //!   enters smart mode, identifies the unit and runs the first poll.
 //! * `update` reads whatever arrived (alert bytes between polls) and runs
-//!   the session's poll when it is due; [`Device::next_wakeup`] asks the
-//!   core for a call every [`ALERT_PERIOD`], so an alert reaches `upsd`
-//!   within that time while the full poll keeps NUT's interval.
+//!   the session's poll when it is due. Between polls it blocks in a read
+//!   for up to [`ALERT_WAIT`] and returns as soon as alert bytes were
+//!   handled; [`Device::next_wakeup`] asks the core to call again at once,
+//!   so an alert reaches `upsd` within milliseconds while the full poll
+//!   keeps NUT's interval, and requests wait at most [`ALERT_WAIT`].
 //! * `instcmd` / `setvar` queue the request and run the session until its
 //!   result is known.
 //! * `-k` (`shutdown`) runs [`Session::shutdown`]: the `sdtype` or
@@ -32,15 +34,10 @@ use std::time::{Duration, Instant};
 /// NUT 2.8.0's apcsmart version.
 pub const DRIVER_VERSION: &str = "3.2";
 
-/// How often the core is asked to read alert bytes between polls.
-pub const ALERT_PERIOD: Duration = Duration::from_millis(150);
-
-/// After a write or a read, how long an update keeps waiting for more
-/// bytes of the same exchange before it returns to the core.
-const EXCHANGE: Duration = Duration::from_millis(600);
-
-/// The longest one `update` call drives the session.
-const UPDATE_BUDGET: Duration = Duration::from_secs(10);
+/// Between polls, how long one `update` waits for alert bytes (a blocking
+/// read that returns as soon as bytes arrive) before it lets the core
+/// serve requests; the core calls `update` again at once.
+pub const ALERT_WAIT: Duration = Duration::from_millis(1000);
 
 /// The longest identification, first poll, request or shutdown takes.
 const LONG_LIMIT: Duration = Duration::from_secs(120);
@@ -89,6 +86,8 @@ pub struct ApcSmart<S: ByteStream> {
     kill: bool,
     done: Vec<Event>,
     wake_at: Option<Instant>,
+    /// The session time of the next poll while the session is idle.
+    idle_at: Option<Duration>,
 }
 
 impl<S: ByteStream> std::fmt::Debug for ApcSmart<S> {
@@ -131,6 +130,7 @@ impl<S: ByteStream> ApcSmart<S> {
             kill,
             done: Vec::new(),
             wake_at: None,
+            idle_at: None,
         }
     }
 
@@ -272,8 +272,13 @@ impl<S: ByteStream> ApcSmart<S> {
                         }
                     }
                     let t = self.t(Instant::now()).max(self.t(sdl));
+                    let was_idle = self.is_idle();
                     if let Some(s) = self.session.as_mut() {
                         s.handle_timeout(t);
+                    }
+                    if was_idle {
+                        // The poll started now; the next one is due then.
+                        self.idle_at = Some(t + self.opts.poll_interval);
                     }
                 } else if now < deadline {
                     std::thread::sleep((deadline - now).min(Duration::from_millis(5)));
@@ -306,30 +311,31 @@ impl<S: ByteStream> ApcSmart<S> {
     /// quiet for [`EXCHANGE`] and the session waits for a later time.
     fn run(&mut self, st: &mut Dstate) -> Result<(), DeviceError> {
         let start = Instant::now();
-        let mut active_until = start;
+        let end = start + ALERT_WAIT;
+        let mut worked = false;
         loop {
-            if self.flush_tx()? {
-                active_until = Instant::now() + EXCHANGE;
-            }
+            worked |= self.flush_tx()?;
             self.pump_events(st)?;
             self.done.clear();
-            let now = Instant::now();
-            if now >= start + UPDATE_BUDGET {
+            if worked && self.is_idle() {
+                // A poll finished or alert bytes were handled: publish now.
                 break;
             }
-            let sdl = self.deadline().unwrap_or(now + ALERT_PERIOD);
-            let until = sdl.min(active_until.max(now));
-            if self.read_once(until)? || self.flush_tx()? {
-                active_until = Instant::now() + EXCHANGE;
-                continue;
-            }
             let now = Instant::now();
-            if now >= active_until && self.deadline().is_none_or(|d| d > now) {
+            if now >= end {
                 break;
             }
+            let until = self.deadline().unwrap_or(end).min(end);
+            worked |= self.read_once(until)?;
         }
-        self.wake_at = Some(Instant::now() + ALERT_PERIOD);
+        self.wake_at = Some(Instant::now());
         Ok(())
+    }
+
+    /// Whether the session waits for its next poll (nothing under way).
+    fn is_idle(&self) -> bool {
+        let d = self.session.as_ref().and_then(Session::poll_timeout);
+        d.is_some() && d == self.idle_at
     }
 
     fn stale_error(&self) -> DeviceError {
@@ -360,6 +366,7 @@ impl<S: ByteStream + 'static> Device for ApcSmart<S> {
             self.session = None;
             return Err(DeviceError::disconnected(Message::cause("identification timed out")));
         }
+        self.idle_at = self.session.as_ref().and_then(Session::poll_timeout);
         // The first poll, so that the core serves complete data at once.
         self.run(st)
     }

@@ -156,9 +156,8 @@ impl<S: ByteStream + 'static> QxLink for SerialLink<S> {
     fn transact(&mut self, query: &[u8], timeout: Duration) -> Result<Reply, LinkError> {
         let deadline = Instant::now() + timeout;
         // NUT flushes the line before each query (ser_flush_io).
-        match self.stream.discard_input() {
-            Err(e @ LinkError::Disconnected(_)) => return Err(e),
-            _ => {}
+        if let Err(e @ LinkError::Disconnected(_)) = self.stream.discard_input() {
+            return Err(e);
         }
         self.stream.write_all(query, deadline)?;
         let mut got = Vec::new();

@@ -427,11 +427,192 @@ fn measure(exe: &str, secs: u64) -> (f64, f64, u64) {
 #[test]
 #[ignore = "measurement, run by hand"]
 fn side_by_side_measurement() {
-    let secs = 60;
+    let secs = 30;
     let ours = measure(OURS, secs);
     let nut = measure(THEIRS, secs);
     println!("| driver | start to data served (s) | CPU per poll (ms) | RSS (KiB) |");
     println!("|---|---:|---:|---:|");
     println!("| ours | {:.2} | {:.3} | {} |", ours.0, ours.1, ours.2);
     println!("| NUT 2.8.0 (Debian) | {:.2} | {:.3} | {} |", nut.0, nut.1, nut.2);
+}
+
+// ---- bad input, in process (ScriptedStream) ----------------------------
+
+mod inproc {
+    use super::*;
+    use nut_apc::Options;
+    use nut_driver::transport::LinkError;
+    use nut_driver::{Device, DeviceError, Dstate, UpdateKind};
+    use nut_drivers::apcsmart::ApcSmart;
+    use nut_testkit::serial::{ScriptedStream, SerialControl};
+    use std::sync::{Arc, Mutex};
+
+    type Dev = ApcSmart<ScriptedStream>;
+
+    /// A device whose every (re)open gets a fresh line to the same unit;
+    /// the control of the current line is in the returned slot.
+    fn device(script: Script) -> (Dev, Arc<Mutex<Option<SerialControl>>>) {
+        let slot = Arc::new(Mutex::new(None));
+        let s2 = slot.clone();
+        let open = Box::new(move |_: &Options| {
+            let stream = ScriptedStream::new(script.clone());
+            *s2.lock().unwrap() = Some(stream.control());
+            Ok::<_, LinkError>(stream)
+        });
+        let opts = Options { poll_interval: Duration::from_secs(1), ..Options::default() };
+        (ApcSmart::new(open, opts, false), slot)
+    }
+
+    fn ctl(slot: &Arc<Mutex<Option<SerialControl>>>) -> SerialControl {
+        slot.lock().unwrap().clone().unwrap()
+    }
+
+    fn typical() -> Script {
+        script_of(&exchanges("smart-protocol-typical-results.apc"))
+    }
+
+    #[test]
+    fn cable_without_data_is_a_clear_error() {
+        let (mut dev, _) = device(Script::new(Dialect::apc(), Vec::<(&str, Vec<&str>)>::new()));
+        // No `SM` ever (the unit answers nothing to `Y`).
+        let mut st = Dstate::new();
+        let r = dev.connect(&mut st, Instant::now());
+        match r {
+            Err(DeviceError::Disconnected(e)) => {
+                assert!(e.to_string().contains("unable to detect"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(st.getinfo("ups.status"), None);
+    }
+
+    #[test]
+    fn port_disappears_then_reconnects() {
+        let (mut dev, slot) = device(typical());
+        let mut st = Dstate::new();
+        dev.connect(&mut st, Instant::now()).unwrap();
+        assert_eq!(st.getinfo("ups.status"), Some("OL"));
+        let model = st.getinfo("ups.model").map(str::to_string);
+        ctl(&slot).disconnect();
+        std::thread::sleep(Duration::from_millis(350));
+        let r = dev.update(&mut st, UpdateKind::Full, Instant::now());
+        assert!(matches!(r, Err(DeviceError::Disconnected(_))), "{r:?}");
+        assert!(dev.update(&mut st, UpdateKind::Full, Instant::now()).is_err());
+        dev.connect(&mut st, Instant::now()).unwrap();
+        dev.update(&mut st, UpdateKind::Full, Instant::now()).unwrap();
+        assert_eq!(st.getinfo("ups.model").map(str::to_string), model);
+    }
+
+    #[test]
+    fn line_noise_between_polls_changes_nothing() {
+        let (mut dev, slot) = device(typical());
+        let mut st = Dstate::new();
+        dev.connect(&mut st, Instant::now()).unwrap();
+        let before = st.upsc_dump();
+        // Bytes that are no alert and no answer, between polls.
+        ctl(&slot).inject(b"\x00\x7f\xffzz\xfe");
+        for _ in 0..8 {
+            std::thread::sleep(Duration::from_millis(100));
+            let _ = dev.update(&mut st, UpdateKind::Full, Instant::now());
+        }
+        dev.update(&mut st, UpdateKind::Full, Instant::now()).unwrap();
+        assert_eq!(st.upsc_dump(), before);
+    }
+
+    #[test]
+    fn unit_back_in_dumb_mode_is_stale_then_recovers() {
+        let (mut dev, slot) = device(typical());
+        let mut st = Dstate::new();
+        dev.connect(&mut st, Instant::now()).unwrap();
+        let c = ctl(&slot);
+        c.set_fault(Some(Fault::Silence));
+        let start = Instant::now();
+        let mut stale = false;
+        while start.elapsed() < Duration::from_secs(20) && !stale {
+            std::thread::sleep(Duration::from_millis(100));
+            stale = matches!(
+                dev.update(&mut st, UpdateKind::Full, Instant::now()),
+                Err(DeviceError::Stale(_))
+            );
+        }
+        assert!(stale, "never stale");
+        assert_eq!(st.getinfo("ups.status"), Some("OL"), "no made-up status while silent");
+        c.set_fault(None);
+        let start = Instant::now();
+        let mut ok = false;
+        while start.elapsed() < Duration::from_secs(40) && !ok {
+            std::thread::sleep(Duration::from_millis(100));
+            ok = dev.update(&mut st, UpdateKind::Full, Instant::now()).is_ok();
+        }
+        assert!(ok, "never recovered");
+        // It asked `Y` again to get back to smart mode.
+        assert!(c.asked("Y") >= 2);
+    }
+}
+
+// ---- -k ----------------------------------------------------------------
+
+/// What a driver writes for `-k` with these extra settings.
+fn kill_bytes(exe: &str, extra: &str, q: &str) -> (Vec<u8>, Option<i32>) {
+    let script = Script::new(
+        Dialect::apc(),
+        [
+            ("Y", vec!["SM"]),
+            ("Q", vec![q]),
+            ("S", vec!["OK"]),
+            ("@000", vec!["OK"]),
+            ("K", vec!["", "*"]),
+            ("Z", vec!["", "*"]),
+            ("U", vec!["OK"]),
+            ("R", vec!["BYE"]),
+        ],
+    );
+    let pty = PtySerial::start(script, PtyOptions::default()).unwrap();
+    let ctl = pty.control();
+    let s = Setup::new(&format!(
+        "[ups]\n  driver = apcsmart\n  port = {}\n{extra}",
+        pty.path().display()
+    ));
+    let mut cmd = Command::new(exe);
+    cmd.args(["-a", "ups", "-k", "-u", "root"]);
+    s.env(&mut cmd);
+    let mut p = Proc::spawn("kill", cmd, s.dir.path());
+    let done =
+        wait_until(Duration::from_secs(60), Duration::from_millis(50), || p.try_exit().is_some());
+    assert!(done, "{exe} -k did not finish: {}", p.log());
+    let code = p.try_exit().flatten();
+    std::thread::sleep(Duration::from_millis(200));
+    (ctl.written(), code)
+}
+
+#[test]
+fn kill_power_writes_what_nut_writes_for_each_sdtype() {
+    // On line (Q 08) for every sdtype, on battery (Q 10) where it matters,
+    // and advanced orders including the CS hack.
+    let mut cases: Vec<(String, &str)> =
+        (0..=5).map(|n| (format!("  sdtype = {n}\n"), "08")).collect();
+    cases.push(("  sdtype = 1\n".into(), "10"));
+    cases.push(("  sdtype = 4\n".into(), "10"));
+    cases.push(("  advorder = 210\n".into(), "08"));
+    cases.push(("  advorder = 4\n  cshdelay = 1\n".into(), "08"));
+    let mut problems = Vec::new();
+    for (extra, q) in &cases {
+        let (ours, oc) = kill_bytes(OURS, extra, q);
+        let (nut, nc) = kill_bytes(THEIRS, extra, q);
+        eprintln!(
+            "{} Q={q}: ours {:?} ({oc:?}), nut {:?} ({nc:?})",
+            extra.trim(),
+            String::from_utf8_lossy(&ours),
+            String::from_utf8_lossy(&nut)
+        );
+        if ours != nut {
+            problems.push(format!(
+                "{}: ours wrote {:?}, nut {:?}",
+                extra.trim(),
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&nut)
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

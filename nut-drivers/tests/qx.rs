@@ -31,11 +31,6 @@ fn parse_upsc(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-struct Side {
-    ups: &'static str,
-    pty: PtySerial,
-}
-
 /// Starts `exe` for `ups` (driver name `driver`) and waits for its socket;
 /// `false` if it exited first (a driver that refused the device).
 fn start_driver(s: &mut Setup, exe: &str, driver: &str, ups: &str) -> bool {
@@ -56,13 +51,12 @@ fn start_driver(s: &mut Setup, exe: &str, driver: &str, ups: &str) -> bool {
     !exited && wait_for_path(&sock, Duration::from_millis(10))
 }
 
-fn upscmd_list(s: &Setup, target: &str) -> String {
+fn upscmd_list(target: &str) -> String {
     let out = Command::new(peer("upscmd")).args(["-l", target]).output().unwrap();
     String::from_utf8_lossy(&out.stdout).lines().skip(1).collect::<Vec<_>>().join("\n")
 }
 
-fn upsrw_list(s: &Setup, target: &str) -> String {
-    let _ = s;
+fn upsrw_list(target: &str) -> String {
     let out = Command::new(peer("upsrw")).arg(target).output().unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -77,12 +71,11 @@ struct Served {
 
 fn served(s: &Setup, ups: &str) -> Served {
     let target = s.target(ups);
-    let text = s.upsc_ready(ups);
-    let _ = text;
+    s.upsc_ready(ups);
     // Let the first full update and the battery estimate settle, then read.
     std::thread::sleep(Duration::from_secs(3));
     let (_, text) = s.upsc(&[&target]);
-    Served { vars: parse_upsc(&text), cmds: upscmd_list(s, &target), rw: upsrw_list(s, &target) }
+    Served { vars: parse_upsc(&text), cmds: upscmd_list(&target), rw: upsrw_list(&target) }
 }
 
 /// The outcome of one case.
@@ -90,12 +83,12 @@ struct Pair {
     ours: Option<Served>,
     theirs: Option<Served>,
     _setup: Setup,
-    _sides: Vec<Side>,
+    _ptys: Vec<PtySerial>,
 }
 
 fn run_pair(case: &str, driver: &str, ours_exe: &str, extra: &str) -> Pair {
     let lines = qxfile::load(case);
-    let mut sides = Vec::new();
+    let mut ptys = Vec::new();
     let mut conf = String::new();
     for ups in ["ours", "theirs"] {
         let pty = PtySerial::start(qxfile::script(&lines), PtyOptions::default()).unwrap();
@@ -103,7 +96,7 @@ fn run_pair(case: &str, driver: &str, ours_exe: &str, extra: &str) -> Pair {
             "[{ups}]\n  driver = {driver}\n  port = {}\n{extra}",
             pty.path().display()
         ));
-        sides.push(Side { ups, pty });
+        ptys.push(pty);
     }
     let mut s = Setup::new(&conf);
     let theirs_exe = format!("/lib/nut/{driver}");
@@ -112,7 +105,7 @@ fn run_pair(case: &str, driver: &str, ours_exe: &str, extra: &str) -> Pair {
     s.upsd();
     let ours = ours_up.then(|| served(&s, "ours"));
     let theirs = theirs_up.then(|| served(&s, "theirs"));
-    Pair { ours, theirs, _setup: s, _sides: sides }
+    Pair { ours, theirs, _setup: s, _ptys: ptys }
 }
 
 fn diff(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> Vec<String> {

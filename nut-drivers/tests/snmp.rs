@@ -157,8 +157,19 @@ fn compare(port: u16, community: &str, version: &str) -> Outcome {
         (Ok(()), Ok(())) => {}
     }
     setup.upsd();
-    let a = view(&setup, "ours");
-    let b = view(&setup, "nut");
+    // a difference must persist: on a loaded machine one driver's first
+    // poll may not be in yet when the other is read
+    let (mut a, mut b) = (String::new(), String::new());
+    for attempt in 0..3 {
+        if attempt > 0 {
+            std::thread::sleep(Duration::from_secs(2));
+        }
+        a = view(&setup, "ours");
+        b = view(&setup, "nut");
+        if a == b {
+            break;
+        }
+    }
     if a == b {
         let mapping = a
             .lines()
@@ -249,6 +260,8 @@ fn snmpd() -> Snmpd {
             "agentAddress udp:127.0.0.1:{port}\n\
              createUser nutv3 SHA \"authpass123\" AES \"privpass123\"\n\
              rouser nutv3 priv\n\
+             createUser nutaes SHA \"authpass123\" AES256 \"privpass123\"\n\
+             rouser nutaes priv\n\
              sysobjectid .1.3.6.1.2.1.33\n\
              sysDescr v3 test agent\n\
              override .1.3.6.1.2.1.33.1.1.1.0 octet_str \"Example\"\n\
@@ -276,11 +289,15 @@ fn snmpd() -> Snmpd {
 }
 
 fn v3_conf(port: u16, name: &str, auth_password: &str) -> String {
+    v3_user_conf(port, name, "nutv3", auth_password, "AES")
+}
+
+fn v3_user_conf(port: u16, name: &str, user: &str, auth_password: &str, privacy: &str) -> String {
     format!(
         "[{name}]\n  driver = snmp-ups\n  port = 127.0.0.1:{port}\n  snmp_version = v3\n  \
-         secLevel = authPriv\n  secName = nutv3\n  authProtocol = SHA\n  \
-         authPassword = {auth_password}\n  privProtocol = AES\n  privPassword = privpass123\n  \
-         snmp_retries = 1\n"
+         secLevel = authPriv\n  secName = {user}\n  authProtocol = SHA\n  \
+         authPassword = {auth_password}\n  privProtocol = {privacy}\n  \
+         privPassword = privpass123\n  snmp_retries = 1\n"
     )
 }
 
@@ -289,15 +306,19 @@ fn v3_conf(port: u16, name: &str, auth_password: &str) -> String {
 #[test]
 fn snmpv3_auth_priv_and_wrong_password() {
     let agent = snmpd();
+    // SHA + AES256 needs the key extension (Debian's 2.8.0 snmp-ups does
+    // not get an answer there, so only ours is checked)
     let conf = format!(
-        "{}{}{}",
+        "{}{}{}{}",
         v3_conf(agent.port, "ours", "authpass123"),
         v3_conf(agent.port, "nut", "authpass123"),
         v3_conf(agent.port, "bad", "wrongpass1"),
+        v3_user_conf(agent.port, "aes256", "nutaes", "authpass123", "AES256"),
     );
     let mut setup = Setup::new(&conf);
     start_driver(&mut setup, Path::new(OURS), "ours").expect("ours starts");
     start_driver(&mut setup, &peer("snmp-ups"), "nut").expect("Debian's starts");
+    start_driver(&mut setup, Path::new(OURS), "aes256").expect("ours starts with AES256");
     let err = start_driver(&mut setup, Path::new(OURS), "bad").expect_err("wrong password");
     assert!(
         err.contains("SNMPv3 authentication failed") && err.contains("authPassword"),
@@ -308,6 +329,8 @@ fn snmpv3_auth_priv_and_wrong_password() {
     assert!(ours.contains("ups.model: Smart 1000"), "{ours}");
     assert!(ours.contains("battery.charge: 87"), "{ours}");
     assert!(ours.contains("ups.status: OL"), "{ours}");
+    let aes = view(&setup, "aes256");
+    assert!(aes.contains("ups.model: Smart 1000"), "{aes}");
     let nut = view(&setup, "nut");
     let strip = |s: &str| {
         s.lines().filter(|l| !l.starts_with("driver.parameter.")).collect::<Vec<_>>().join("\n")
@@ -322,7 +345,6 @@ fn v2c_matches_debian_snmp_ups() {
     let recs = [
         "librenms/apc_smx750",
         "librenms/cyberpower_pr2200rt2uc",
-        "librenms/eatonupsm2_9px",
         "snmpsim-data/eaton-93e-80",
         "snmpsim-data/huawei-gse200m",
     ];
@@ -338,6 +360,5 @@ fn v2c_matches_debian_snmp_ups() {
             Outcome::Differ(d) => panic!("{rec} differs over v2c:\n{d}"),
         }
     }
-    // eatonupsm2_9px, served as `pw` over v1, is refused by both over v2c
-    assert_eq!(same, 4);
+    assert_eq!(same, recs.len());
 }

@@ -6,11 +6,11 @@
 #![cfg(feature = "snmp")]
 
 use nut_driver::params::DriverParams;
-use nut_driver::{Device, DeviceError, Dstate, UpdateKind};
+use nut_driver::{Device, DeviceError, Dstate, TrackingResult, UpdateKind};
 use nut_drivers::snmp::{Settings, SnmpUps, VARS};
 use std::net::UdpSocket;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// One value as the scripted agent answers it.
@@ -114,6 +114,9 @@ fn response(community: &[u8], req_id: i32, oid: &[u64], r: &Reply) -> Vec<u8> {
     tlv(0x30, &[tlv(0x02, &[0]), tlv(0x04, community), pdu].concat())
 }
 
+/// A SET the agent received: OID and INTEGER value.
+type SetSeen = (Vec<u64>, i64);
+
 type Script = dyn Fn(&[u64], bool) -> Option<(Vec<u64>, Reply)> + Send + Sync;
 
 /// A scripted agent: `script(oid, is_getnext)` gives the answer (`None`:
@@ -122,6 +125,8 @@ struct FakeAgent {
     port: u16,
     mute: Arc<AtomicBool>,
     requests: Arc<AtomicU64>,
+    /// The SETs received: OID and INTEGER value.
+    sets: Arc<Mutex<Vec<SetSeen>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -138,7 +143,8 @@ fn fake_agent(script: Arc<Script>) -> FakeAgent {
     let mute = Arc::new(AtomicBool::new(false));
     let requests = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    let (m, r, s) = (mute.clone(), requests.clone(), stop.clone());
+    let sets = Arc::new(Mutex::new(Vec::new()));
+    let (m, r, s, w) = (mute.clone(), requests.clone(), stop.clone(), sets.clone());
     std::thread::spawn(move || {
         let mut buf = [0u8; 65536];
         while !s.load(Ordering::SeqCst) {
@@ -152,13 +158,32 @@ fn fake_agent(script: Arc<Script>) -> FakeAgent {
             let mut vbs = pdu.varbinds.clone();
             let Some((oid, _)) = vbs.next() else { continue };
             let arcs: Vec<u64> = oid.iter().map(|i| i.collect()).unwrap_or_default();
+            if pdu.message_type == snmp2::MessageType::SetRequest {
+                // SETs: remembered; an INTEGER on an OID that reads is
+                // accepted (echoed), anything else is refused (noSuchName)
+                let mut vbs = pdu.varbinds.clone();
+                let value = match vbs.next() {
+                    Some((_, snmp2::Value::Integer(v))) => Some(v),
+                    _ => None,
+                };
+                w.lock().unwrap().push((arcs.clone(), value.unwrap_or(i64::MIN)));
+                let known =
+                    matches!(script(&arcs, false), Some((_, r)) if !matches!(r, Reply::NoSuchName));
+                let reply = match value {
+                    Some(v) if known => Reply::Int(v),
+                    _ => Reply::NoSuchName,
+                };
+                let out = response(pdu.community, pdu.req_id, &arcs, &reply);
+                let _ = sock.send_to(&out, from);
+                continue;
+            }
             if let Some((name, reply)) = script(&arcs, next) {
                 let out = response(pdu.community, pdu.req_id, &name, &reply);
                 let _ = sock.send_to(&out, from);
             }
         }
     });
-    FakeAgent { port, mute, requests, stop }
+    FakeAgent { port, mute, requests, sets, stop }
 }
 
 fn arcs(s: &str) -> Vec<u64> {
@@ -362,4 +387,34 @@ fn bad_settings_are_refused() {
     p.x_arg("authPassword=12345678", VARS).unwrap();
     let e = Settings::from_params(&p).unwrap_err().to_string();
     assert!(e.contains("privPassword"), "{e}");
+}
+
+/// `upscmd` / `upsrw`: the SET NUT would send goes out, an agent that
+/// does not answer it gives FAILED, a name without a working row UNKNOWN.
+#[test]
+fn commands_and_setvar_send_sets() {
+    let agent = fake_agent(table_agent(vec![
+        (SYSOID, Reply::Oid(arcs(IETF))),
+        ("1.3.6.1.2.1.33.1.1.2.0", Reply::Str(b"Smart 1000".to_vec())),
+        ("1.3.6.1.2.1.33.1.4.1.0", Reply::Int(3)),
+        ("1.3.6.1.2.1.33.1.9.8.0", Reply::Int(2)),
+    ]));
+    let mut dev = device(agent.port, &["mibs=ietf"]);
+    let mut st = Dstate::new();
+    let now = Instant::now();
+    dev.connect(&mut st, now).unwrap();
+    dev.update(&mut st, UpdateKind::Full, now).unwrap();
+    // the beeper row answers, so its commands are offered
+    assert_eq!(dev.instcmd(&mut st, "beeper.disable", None, now), TrackingResult::Handled);
+    assert_eq!(
+        agent.sets.lock().unwrap().last().cloned(),
+        Some((arcs("1.3.6.1.2.1.33.1.9.8.0"), 1))
+    );
+    // an agent that does not answer the SET: FAILED
+    agent.mute.store(true, Ordering::SeqCst);
+    assert_eq!(dev.instcmd(&mut st, "beeper.enable", None, now), TrackingResult::Failed);
+    agent.mute.store(false, Ordering::SeqCst);
+    // a variable whose object never answered is UNKNOWN, as in NUT
+    assert_eq!(dev.setvar(&mut st, "ups.timer.shutdown", "30", now), TrackingResult::Unknown);
+    assert_eq!(dev.instcmd(&mut st, "no.such.command", None, now), TrackingResult::Unknown);
 }

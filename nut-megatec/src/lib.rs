@@ -4,7 +4,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
-/// The wire types and the [`Publish`](nut_proto::publish::Publish) trait this
+/// The wire types and the `Publish` trait this
 /// crate's API uses, so that users need no second dependency.
 pub use nut_proto as proto;
 
