@@ -96,7 +96,9 @@ pub(crate) fn describe(e: &ClientError) -> String {
         ClientError::Server { code, .. } => code.description().to_string(),
         ClientError::Transport(t) => match t {
             TransportError::NoSuchHost { .. } => "No such host".into(),
-            TransportError::Connect { source: e, .. } => format!("Connection failure: {}", strerror(e)),
+            TransportError::Connect { source: e, .. } => {
+                format!("Connection failure: {}", strerror(e))
+            }
             TransportError::Read(e) => format!("Read error: {}", strerror(e)),
             TransportError::Write(e) => format!("Write error: {}", strerror(e)),
             TransportError::Timeout => "Read error: Connection timed out".into(),

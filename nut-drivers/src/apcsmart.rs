@@ -88,6 +88,8 @@ pub struct ApcSmart<S: ByteStream> {
     wake_at: Option<Instant>,
     /// The session time of the next poll while the session is idle.
     idle_at: Option<Duration>,
+    /// The session time of the last `handle_*` call.
+    last_t: Duration,
 }
 
 impl<S: ByteStream> std::fmt::Debug for ApcSmart<S> {
@@ -131,6 +133,7 @@ impl<S: ByteStream> ApcSmart<S> {
             done: Vec::new(),
             wake_at: None,
             idle_at: None,
+            last_t: Duration::ZERO,
         }
     }
 
@@ -191,6 +194,8 @@ impl<S: ByteStream> ApcSmart<S> {
         while let Some(e) = session.poll_event() {
             match &e {
                 Event::DataOk => self.stale = false,
+                // Polling starts at once; the second poll is due then.
+                Event::Ready => self.idle_at = Some(self.last_t + self.opts.poll_interval),
                 Event::DataStale => {
                     self.stale = true;
                     tracing::warn!("communications with the UPS lost: data stale");
@@ -256,8 +261,13 @@ impl<S: ByteStream> ApcSmart<S> {
             Ok(n) => {
                 tracing::debug!("read {:?}", String::from_utf8_lossy(buf.get(..n).unwrap_or(&buf)));
                 let now = self.t(Instant::now());
+                let starts_poll = self.is_idle() && self.idle_at.is_some_and(|d| d <= now);
+                self.last_t = now;
                 if let Some(s) = self.session.as_mut() {
                     s.handle_input(buf.get(..n).unwrap_or(&buf), now);
+                }
+                if starts_poll {
+                    self.idle_at = Some(now + self.opts.poll_interval);
                 }
                 Ok(true)
             }
@@ -273,6 +283,7 @@ impl<S: ByteStream> ApcSmart<S> {
                     }
                     let t = self.t(Instant::now()).max(self.t(sdl));
                     let was_idle = self.is_idle();
+                    self.last_t = t;
                     if let Some(s) = self.session.as_mut() {
                         s.handle_timeout(t);
                     }
@@ -366,7 +377,6 @@ impl<S: ByteStream + 'static> Device for ApcSmart<S> {
             self.session = None;
             return Err(DeviceError::disconnected(Message::cause("identification timed out")));
         }
-        self.idle_at = self.session.as_ref().and_then(Session::poll_timeout);
         // The first poll, so that the core serves complete data at once.
         self.run(st)
     }
