@@ -129,8 +129,8 @@ fi
 # every failure; the script fails at the end if any did.
 status=0
 echo "== workspace tests"
-cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee -a "$log" || status=1
-cargo test --workspace --doc --no-fail-fast 2>&1 | tee -a "$log" || status=1
+cargo test --workspace --all-targets --all-features --no-fail-fast 2>&1 | tee -a "$log" || status=1
+cargo test --workspace --doc --all-features --no-fail-fast 2>&1 | tee -a "$log" || status=1
 
 echo "== fuzz target bodies over the committed seeds"
 cargo test --manifest-path fuzz/Cargo.toml --tests --no-fail-fast 2>&1 | tee -a "$log" || status=1

@@ -1,5 +1,5 @@
 //! `upslog`: writes one line per poll about one or more UPSes to log files
-//! (or standard output), in a format of NUT's escapes ([`format`]).
+//! (or standard output), in a format of NUT's escapes ([`mod@format`]).
 //!
 //! The flags are NUT 2.8's (`-s`, `-l`, `-i`, `-f`, `-u`, `-p`, `-F`, `-B`,
 //! `-h`, `-V`, and the old positional form `<ups> <logfile> <interval>

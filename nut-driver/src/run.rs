@@ -95,6 +95,9 @@ pub struct Env {
     pub confpath: PathBuf,
     /// The state directory (sockets).
     pub statepath: PathBuf,
+    /// The driver runs for `-k` (connect, shut the UPS down, exit): some
+    /// devices skip their identification then, as NUT's drivers do.
+    pub kill_power: bool,
 }
 
 /// Why the driver stopped before serving.
@@ -333,8 +336,11 @@ fn run_inner<P: DriverProgram>(args: &[String]) -> Result<(), Fatal> {
     }
     o.params.check()?;
     let statepath = nut_daemon::paths::statepath(o.global.statepath.as_deref());
-    let env =
-        Env { confpath: std::env::current_dir()?.join(nut_daemon::paths::confpath()), statepath };
+    let env = Env {
+        confpath: std::env::current_dir()?.join(nut_daemon::paths::confpath()),
+        statepath,
+        kill_power: o.kill_power,
+    };
     let pidfn = pid_path(&o, progname);
     if o.kill_power {
         tracing::info!("Initiating UPS shutdown");

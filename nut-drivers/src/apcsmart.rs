@@ -318,8 +318,9 @@ impl<S: ByteStream> ApcSmart<S> {
         }
     }
 
-    /// Reads what arrived and runs what is due, until the line has been
-    /// quiet for [`EXCHANGE`] and the session waits for a later time.
+    /// Reads what arrives and runs what is due, until a poll or an alert
+    /// was handled and the session waits for its next poll, or for at
+    /// most [`ALERT_WAIT`].
     fn run(&mut self, st: &mut Dstate) -> Result<(), DeviceError> {
         let start = Instant::now();
         let end = start + ALERT_WAIT;
@@ -458,33 +459,6 @@ impl<S: ByteStream + 'static> Device for ApcSmart<S> {
     }
 }
 
-/// Whether the command line asks for `-k` (NUT's getopt string of the
-/// driver main: options that take a value end a cluster).
-pub fn kill_requested(args: impl IntoIterator<Item = String>) -> bool {
-    const WITH_VALUE: &str = "asdxrugic";
-    let mut skip = false;
-    for a in args.into_iter().skip(1) {
-        if skip {
-            skip = false;
-            continue;
-        }
-        if a == "--" {
-            return false;
-        }
-        let Some(flags) = a.strip_prefix('-') else { continue };
-        for (i, c) in flags.char_indices() {
-            if c == 'k' {
-                return true;
-            }
-            if WITH_VALUE.contains(c) {
-                skip = i + c.len_utf8() == flags.len();
-                break;
-            }
-        }
-    }
-    false
-}
-
 /// The `apcsmart` program.
 #[cfg(feature = "serial")]
 #[derive(Debug)]
@@ -500,7 +474,7 @@ impl nut_driver::run::DriverProgram for Apcsmart {
 
     fn create(
         params: &DriverParams,
-        _env: &nut_driver::run::Env,
+        env: &nut_driver::run::Env,
     ) -> Result<Self::Device, DeviceError> {
         let opts = options_from_params(params)?;
         let Some(path) = params.port.clone() else {
@@ -516,25 +490,6 @@ impl nut_driver::run::DriverProgram for Apcsmart {
                 crate::serial::LineSettings { baud: nut_apc::options::BAUD, dtr, rts },
             )
         });
-        Ok(ApcSmart::new(open, opts, kill_requested(std::env::args())))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(a: &[&str]) -> Vec<String> {
-        std::iter::once("apcsmart").chain(a.iter().copied()).map(String::from).collect()
-    }
-
-    #[test]
-    fn kill_flag() {
-        assert!(kill_requested(args(&["-a", "ups", "-k"])));
-        assert!(kill_requested(args(&["-Fk", "-a", "ups"])));
-        assert!(!kill_requested(args(&["-a", "k"])));
-        assert!(!kill_requested(args(&["-ak"])));
-        assert!(!kill_requested(args(&["-x", "sdtype=k", "-a", "u"])));
-        assert!(kill_requested(args(&["-a", "u", "-D", "-k"])));
+        Ok(ApcSmart::new(open, opts, env.kill_power))
     }
 }

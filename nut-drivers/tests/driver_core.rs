@@ -31,7 +31,7 @@ fn dummy(dir: &Path, ups_conf: &str, name: &str, now: Instant) -> Driver<DummyUp
     assert!(conf.errors.is_empty());
     let mut p = DriverParams::new("dummy-ups", name);
     p.read_ups_conf(&conf, nut_drivers::dummy::VARS).unwrap();
-    let env = Env { confpath: dir.to_path_buf(), statepath: dir.to_path_buf() };
+    let env = Env { confpath: dir.to_path_buf(), statepath: dir.to_path_buf(), kill_power: false };
     start_driver::<DummyUpsDriver>(&p, &env, now).unwrap()
 }
 
