@@ -228,6 +228,11 @@ impl Ctl {
                 return false;
             }
         };
+        // A PID file the run user can write names no other process.
+        if let Err(e) = nut_daemon::pidfile::is_program(pid, &[ups.driver.as_str()]) {
+            eprintln!("Not stopping {}: {e} ({})", pidfn.display(), ups.driver);
+            return false;
+        }
         let pid = nix::unistd::Pid::from_raw(pid);
         if nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).is_err() {
             eprintln!("Stopping {} failed: no such process", pidfn.display());

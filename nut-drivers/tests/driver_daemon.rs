@@ -128,3 +128,30 @@ fn a_driver_started_as_root_runs_as_nut_after_opening_its_device() {
     let meta = std::fs::metadata(s.socket("sim")).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o660);
 }
+
+#[test]
+fn upsdrvctl_stop_signals_only_the_driver_named_by_the_pid_file() {
+    let s = setup();
+    let pidfile = s.state.join("dummy-ups-sim.pid");
+    let ctl = |s: &Setup| {
+        let mut cmd = Command::new(common::UPSDRVCTL);
+        cmd.args(["stop", "sim"]);
+        s.env(&mut cmd);
+        let out = cmd.output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    for bad in ["-1\n", "0\n", "1\n"] {
+        std::fs::write(&pidfile, bad).unwrap();
+        let (code, err) = ctl(&s);
+        assert_ne!(code, Some(0), "PID file {bad:?} accepted: {err}");
+        assert!(err.contains("invalid pid"), "{err}");
+    }
+    let mut sleeper = Command::new("sleep").arg("30").spawn().unwrap();
+    std::fs::write(&pidfile, format!("{}\n", sleeper.id())).unwrap();
+    let (code, err) = ctl(&s);
+    assert_ne!(code, Some(0), "{err}");
+    assert!(err.contains("is not the expected program"), "{err}");
+    assert!(sleeper.try_wait().unwrap().is_none(), "upsdrvctl signalled a foreign process");
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+}

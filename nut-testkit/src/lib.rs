@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod hid;
+pub mod qxfile;
 pub mod serial;
 
 use nix::sys::signal::{Signal, kill, killpg};
