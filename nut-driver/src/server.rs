@@ -133,48 +133,58 @@ impl Mirror {
     /// The lines of a `DUMPALL` answer, in NUT's order: `DATASTALE` if
     /// stale, the tree, `DATAOK` if not stale, `DUMPDONE`.
     pub fn dump_into(&self, out: &mut Vec<u8>) {
-        if self.stale {
-            DriverMessage::DataStale.encode(out);
-        }
-        for m in self.tree.dump() {
-            m.encode(out);
-        }
-        if !self.stale {
-            DriverMessage::DataOk.encode(out);
-        }
-        DriverMessage::DumpDone.encode(out);
+        dump_into(&self.tree, self.stale, out);
     }
 
     /// The lines describing one variable (HEAD's `DUMPVALUE`), framed like
     /// a `DUMPALL` answer.
     pub fn dump_one_into(&self, var: &str, out: &mut Vec<u8>) {
-        if self.stale {
-            DriverMessage::DataStale.encode(out);
-        }
-        if let Some(v) = self.tree.get(var) {
-            let name =
-                self.tree.vars().find(|(n, _)| n.eq_ignore_ascii_case(var)).map_or(var, |(n, _)| n);
-            let name: Cow<'_, str> = name.into();
-            DriverMessage::SetInfo { var: name.clone(), value: v.value.as_str().into() }
-                .encode(out);
-            for e in &v.enums {
-                DriverMessage::AddEnum { var: name.clone(), value: e.as_str().into() }.encode(out);
-            }
-            for &(min, max) in &v.ranges {
-                DriverMessage::AddRange { var: name.clone(), min, max }.encode(out);
-            }
-            if v.aux != 0 {
-                DriverMessage::SetAux { var: name.clone(), aux: v.aux }.encode(out);
-            }
-            if !v.flags.is_empty() {
-                DriverMessage::SetFlags { var: name, flags: v.flags }.encode(out);
-            }
-        }
-        if !self.stale {
-            DriverMessage::DataOk.encode(out);
-        }
-        DriverMessage::DumpDone.encode(out);
+        dump_one_into(&self.tree, self.stale, var, out);
     }
+}
+
+/// The lines of a `DUMPALL` answer, in NUT's order: `DATASTALE` if
+/// stale, the tree, `DATAOK` if not stale, `DUMPDONE`.
+pub(crate) fn dump_into(tree: &UpsState, stale: bool, out: &mut Vec<u8>) {
+    if stale {
+        DriverMessage::DataStale.encode(out);
+    }
+    for m in tree.dump() {
+        m.encode(out);
+    }
+    if !stale {
+        DriverMessage::DataOk.encode(out);
+    }
+    DriverMessage::DumpDone.encode(out);
+}
+
+/// The lines describing one variable (HEAD's `DUMPVALUE`), framed like
+/// a `DUMPALL` answer.
+pub(crate) fn dump_one_into(tree: &UpsState, stale: bool, var: &str, out: &mut Vec<u8>) {
+    if stale {
+        DriverMessage::DataStale.encode(out);
+    }
+    if let Some(v) = tree.get(var) {
+        let name = tree.vars().find(|(n, _)| n.eq_ignore_ascii_case(var)).map_or(var, |(n, _)| n);
+        let name: Cow<'_, str> = name.into();
+        DriverMessage::SetInfo { var: name.clone(), value: v.value.as_str().into() }.encode(out);
+        for e in &v.enums {
+            DriverMessage::AddEnum { var: name.clone(), value: e.as_str().into() }.encode(out);
+        }
+        for &(min, max) in &v.ranges {
+            DriverMessage::AddRange { var: name.clone(), min, max }.encode(out);
+        }
+        if v.aux != 0 {
+            DriverMessage::SetAux { var: name.clone(), aux: v.aux }.encode(out);
+        }
+        if !v.flags.is_empty() {
+            DriverMessage::SetFlags { var: name, flags: v.flags }.encode(out);
+        }
+    }
+    if !stale {
+        DriverMessage::DataOk.encode(out);
+    }
+    DriverMessage::DumpDone.encode(out);
 }
 
 /// A request from a connection, waiting for the device side.
