@@ -30,6 +30,18 @@ pub struct VarSpec {
     pub desc: &'static str,
 }
 
+impl VarSpec {
+    /// A `key = value` setting, published as `driver.parameter.<key>`.
+    pub const fn value(name: &'static str, desc: &'static str) -> VarSpec {
+        VarSpec { name, kind: VarKind::Value, sensitive: false, desc }
+    }
+
+    /// A flag, published as `driver.flag.<key>`.
+    pub const fn flag(name: &'static str, desc: &'static str) -> VarSpec {
+        VarSpec { name, kind: VarKind::Flag, sensitive: false, desc }
+    }
+}
+
 /// Why the settings cannot be used; the driver exits.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -25,7 +25,7 @@
 //! same way instead of ending the driver.
 
 use nut_apc::{CmdStatus, Event, Fatal, Options, Request, RequestId, Session, SetStatus};
-use nut_driver::params::{DriverParams, VarKind, VarSpec};
+use nut_driver::params::{DriverParams, VarSpec};
 use nut_driver::transport::{ByteStream, LinkError};
 use nut_driver::{Device, DeviceError, Dstate, Message, UpdateKind};
 use nut_proto::sock::TrackingResult;
@@ -43,7 +43,7 @@ pub const ALERT_WAIT: Duration = Duration::from_millis(1000);
 const LONG_LIMIT: Duration = Duration::from_secs(120);
 
 const fn value(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec { name, kind: VarKind::Value, sensitive: false, desc }
+    VarSpec::value(name, desc)
 }
 
 /// apcsmart's settings (NUT 2.8.0), in NUT's order.

@@ -10,7 +10,7 @@
 //! and bytes, and publishes nothing.
 
 use crate::qx::{AnyLink, QxLink, Reply, printable};
-use nut_driver::params::{DriverParams, VarKind, VarSpec};
+use nut_driver::params::{DriverParams, VarSpec};
 use nut_driver::transport::LinkError;
 use nut_driver::{Device, DeviceError, Dstate, Message, UpdateKind};
 use nut_megatec::blazer::{self, BlazerBattery, BlazerProtocol, PROTOCOLS};
@@ -21,11 +21,11 @@ use std::time::{Duration, Instant};
 pub const MAXTRIES: u32 = 3;
 
 const fn value(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec { name, kind: VarKind::Value, sensitive: false, desc }
+    VarSpec::value(name, desc)
 }
 
 const fn flag(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec { name, kind: VarKind::Flag, sensitive: false, desc }
+    VarSpec::flag(name, desc)
 }
 
 const COMMON: [VarSpec; 8] = [

@@ -10,7 +10,7 @@
 //! runs on a real port ([`crate::serial::Serial`]) or a test double.
 
 use nut_apc::contact::{self, Contact, Lines, ShutdownAction};
-use nut_driver::params::{DriverParams, VarKind, VarSpec};
+use nut_driver::params::{DriverParams, VarSpec};
 use nut_driver::transport::{ByteStream, LinkError, ModemInputs, ModemOutputs};
 use nut_driver::{Device, DeviceError, Dstate, Message, UpdateKind};
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ pub const DRIVER_VERSION: &str = "1.38";
 pub const BREAK_TIME: Duration = Duration::from_secs(5);
 
 const fn value(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec { name, kind: VarKind::Value, sensitive: false, desc }
+    VarSpec::value(name, desc)
 }
 
 /// genericups' settings (NUT 2.8.0), in NUT's order.

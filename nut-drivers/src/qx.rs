@@ -14,7 +14,7 @@
 //! the next good answer. Every refused answer is logged with its query and
 //! bytes; a refused field publishes nothing.
 
-use nut_driver::params::{DriverParams, VarKind, VarSpec};
+use nut_driver::params::{DriverParams, VarSpec};
 use nut_driver::transport::{ByteStream, LinkError};
 use nut_driver::{Device, DeviceError, Dstate, Message, UpdateKind};
 use nut_megatec::{CommandError, Config, Event, MAX_ANSWER_LEN, RequestId, Session};
@@ -31,11 +31,11 @@ pub const DRIVER_VERSION: &str = "0.32";
 pub const QUERY_TIMEOUT: Duration = Duration::from_millis(1000);
 
 const fn value(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec { name, kind: VarKind::Value, sensitive: false, desc }
+    VarSpec::value(name, desc)
 }
 
 const fn flag(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec { name, kind: VarKind::Flag, sensitive: false, desc }
+    VarSpec::flag(name, desc)
 }
 
 /// The settings `nutdrv_qx` accepts beyond the common ones (NUT 2.8.0's

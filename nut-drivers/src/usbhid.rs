@@ -15,7 +15,7 @@
 //! (same vendor and product ID and serial) when it comes back. Each distinct error is
 //! logged once until the device answers again.
 
-use nut_driver::params::{DriverParams, VarKind, VarSpec};
+use nut_driver::params::{DriverParams, VarSpec};
 use nut_driver::transport::{HidLink, LinkError, ReportType as LinkType, UsbIds};
 use nut_driver::{Device, DeviceError, Dstate, Message, UpdateKind};
 use nut_hid::ReportType;
@@ -33,11 +33,11 @@ pub const DEFAULT_POLLFREQ: u64 = 30;
 pub const DEFAULT_INTERRUPT_SIZE: usize = 512;
 
 const fn value(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec { name, kind: VarKind::Value, sensitive: false, desc }
+    VarSpec::value(name, desc)
 }
 
 const fn flag(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec { name, kind: VarKind::Flag, sensitive: false, desc }
+    VarSpec::flag(name, desc)
 }
 
 /// The settings `usbhid-ups` accepts beyond the common ones (NUT 2.8.0's, plus
