@@ -69,21 +69,43 @@ pub enum TransportError {
         source: io::Error,
     },
     /// Reading from the server failed.
-    #[error("read error: {0}")]
-    Read(#[source] io::Error),
+    #[error("read error from {server}: {source}")]
+    Read {
+        /// The server, as `host:port` (`the server` for a client made
+        /// with `Client::new` from a stream of the caller's).
+        server: String,
+        /// The failure.
+        #[source]
+        source: io::Error,
+    },
     /// Writing to the server failed.
-    #[error("write error: {0}")]
-    Write(#[source] io::Error),
+    #[error("write error to {server}: {source}")]
+    Write {
+        /// The server, as in [`Read`](Self::Read).
+        server: String,
+        /// The failure.
+        #[source]
+        source: io::Error,
+    },
     /// The server did not answer within the I/O timeout.
-    #[error("timed out waiting for the server")]
-    Timeout,
+    #[error("timed out waiting for {server}")]
+    Timeout {
+        /// The server, as in [`Read`](Self::Read).
+        server: String,
+    },
     /// The server closed the connection.
-    #[error("server disconnected")]
-    Closed,
+    #[error("{server} closed the connection")]
+    Closed {
+        /// The server, as in [`Read`](Self::Read).
+        server: String,
+    },
     /// An earlier transport or framing failure left the connection unusable
     /// (requests may be half answered); reconnect.
-    #[error("connection unusable after an earlier failure")]
-    Broken,
+    #[error("connection to {server} unusable after an earlier failure")]
+    Broken {
+        /// The server, as in [`Read`](Self::Read).
+        server: String,
+    },
     /// TLS could not be set up, or failed later (never followed by a
     /// silent fallback to plaintext).
     #[error("tls: {0}")]

@@ -99,9 +99,9 @@ pub(crate) fn describe(e: &ClientError) -> String {
             TransportError::Connect { source: e, .. } => {
                 format!("Connection failure: {}", strerror(e))
             }
-            TransportError::Read(e) => format!("Read error: {}", strerror(e)),
-            TransportError::Write(e) => format!("Write error: {}", strerror(e)),
-            TransportError::Timeout => "Read error: Connection timed out".into(),
+            TransportError::Read { source: e, .. } => format!("Read error: {}", strerror(e)),
+            TransportError::Write { source: e, .. } => format!("Write error: {}", strerror(e)),
+            TransportError::Timeout { .. } => "Read error: Connection timed out".into(),
             TransportError::Tls(t) => format!("SSL error: {t}"),
             _ => "Server disconnected".into(),
         },

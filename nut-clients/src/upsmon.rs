@@ -1,12 +1,14 @@
 //! `upsmon`: the driver around [`nut_client::monitor::Monitor`].
 //!
-//! The decisions are the monitor's; this module does what they ask with
-//! real sockets, processes and signals: one blocking connection per
-//! `MONITOR` line (STARTTLS as configured, `USERNAME`/`PASSWORD`/`LOGIN`,
-//! `PRIMARY` for primaries, reconnection with backoff), notifications and
-//! the shutdown through [`crate::upsmon_os`], and SIGHUP (reload), SIGTERM
-//! / SIGINT / SIGQUIT (stop, with `LOGOUT`) and SIGUSR1 (forced shutdown)
-//! read from a `signalfd` between polls.
+//! The decisions are the monitor's, and the network actions (one blocking
+//! connection per `MONITOR` line, `USERNAME`/`PASSWORD`/`LOGIN`, `PRIMARY`
+//! for primaries, reconnection with backoff, polls, `FSD`, `NUMLOGINS`) are
+//! carried out by the library's runner
+//! ([`nut_client::monitor::io::blocking::Runner`]), with NUT's 10 s timeouts
+//! and STARTTLS as configured. This module adds what is the program's:
+//! notifications and the shutdown through [`crate::upsmon_os`], and SIGHUP
+//! (reload), SIGTERM / SIGINT / SIGQUIT (stop, with `LOGOUT`) and SIGUSR1
+//! (forced shutdown) read from a `signalfd` between polls.
 
 use crate::common::{Opt, getopt, prog_name};
 use crate::upsmon_os::{
@@ -14,13 +16,11 @@ use crate::upsmon_os::{
 };
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nut_client::io::blocking::Client;
-use nut_client::io::{Backoff, ConnectOptions};
+use nut_client::io::ConnectOptions;
 use nut_client::monitor::conf::{self, ConfError, Role as UpsRole, UpsmonConf};
-use nut_client::monitor::{Action, LogLevel, Monitor, Notification, PollFailure, UpsId};
+use nut_client::monitor::io::blocking as monitor_io;
+use nut_client::monitor::{Action, LogLevel, Monitor, Notification};
 use nut_client::tls::TlsOptions;
-use nut_client::{ClientError, HostPort};
-use std::collections::HashMap;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -157,24 +157,6 @@ pub fn tls_for(conf: &UpsmonConf, host: &str) -> TlsOptions {
     o
 }
 
-/// One connection to a monitored UPS.
-#[derive(Debug)]
-struct Link {
-    client: Option<Client>,
-    backoff: Backoff,
-    retry_at: Option<Instant>,
-}
-
-impl Link {
-    fn new() -> Self {
-        Link {
-            client: None,
-            backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(60)),
-            retry_at: None,
-        }
-    }
-}
-
 /// Where the shutdown request goes.
 #[derive(Debug)]
 pub enum ShutdownSink {
@@ -195,11 +177,11 @@ pub enum Ending {
     Fatal,
 }
 
-/// The running monitor: the state machine, the connections, the notifier.
+/// The running monitor: the library's runner (the state machine and its
+/// connections), the notifier, the signals.
 #[derive(Debug)]
 pub struct Runner {
-    monitor: Monitor,
-    links: HashMap<UpsId, Link>,
+    inner: monitor_io::Runner,
     notifier: Notifier,
     sink: ShutdownSink,
     config_path: PathBuf,
@@ -220,18 +202,18 @@ impl Runner {
                 tracing::info!("UPS: {} (monitoring only)", m.system);
             }
         }
-        Runner {
-            monitor: Monitor::new(conf, Instant::now()),
-            links: HashMap::new(),
-            notifier: Notifier::new("upsmon"),
-            sink,
-            config_path,
-        }
+        let inner = monitor_io::Runner::new(Monitor::new(conf, Instant::now()))
+            .with_connect_options(|conf, server| {
+                ConnectOptions::default()
+                    .with_timeouts(NET_TIMEOUT, NET_TIMEOUT)
+                    .with_tls(tls_for(conf, &server.host))
+            });
+        Runner { inner, notifier: Notifier::new("upsmon"), sink, config_path }
     }
 
     /// The state machine (for tests and embedders).
     pub fn monitor(&self) -> &Monitor {
-        &self.monitor
+        self.inner.monitor()
     }
 
     /// Runs until a shutdown or a stop signal. After a shutdown it waits
@@ -266,7 +248,7 @@ impl Runner {
                     }
                     Ok(Signal::SIGUSR1) => {
                         tracing::info!("Signal {}: User requested FSD", sig.ssi_signo);
-                        self.monitor.request_fsd(Instant::now());
+                        self.inner.monitor_mut().request_fsd(Instant::now());
                     }
                     Ok(s) => {
                         tracing::info!("Signal {}: exiting", s as i32);
@@ -276,28 +258,19 @@ impl Runner {
                     Err(_) => {}
                 }
             }
-            let now = Instant::now();
-            if self.monitor.poll_timeout().is_some_and(|t| t <= now) {
-                self.monitor.handle_timeout(now);
-            }
             if self.run_actions() {
                 return Ending::Shutdown;
             }
             if let ShutdownSink::Parent(link) = &self.sink {
                 if !link.parent_alive() {
-                    self.monitor.handle_parent_gone(Instant::now());
+                    self.inner.monitor_mut().handle_parent_gone(Instant::now());
                     if self.run_actions() {
                         return Ending::Shutdown;
                     }
                 }
             }
             self.notifier.reap();
-            let wait = self
-                .monitor
-                .poll_timeout()
-                .map(|t| t.saturating_duration_since(Instant::now()))
-                .unwrap_or(Duration::from_secs(1))
-                .min(Duration::from_secs(1));
+            let wait = self.inner.next_wakeup().saturating_duration_since(Instant::now());
             match &sfd {
                 Some(s) => {
                     let ms = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
@@ -309,14 +282,14 @@ impl Runner {
         }
     }
 
-    /// Runs every pending action; true once the shutdown was carried out.
+    /// Carries out what is due (the network actions in the library's
+    /// runner, the rest here); true once the shutdown was carried out.
     fn run_actions(&mut self) -> bool {
-        while let Some(a) = self.monitor.poll_action() {
+        while let Some(a) = self.inner.poll_action() {
             match a {
-                Action::Poll(id) => self.poll(id),
                 Action::Notify(n) => {
                     tracing::debug!(kind = %n.kind, ups = %n.system, "notify");
-                    let cmd = self.monitor.conf().notify_cmd.clone();
+                    let cmd = self.inner.monitor().conf().notify_cmd.clone();
                     let ups = (!n.system.is_empty()).then_some(n.system.as_str());
                     self.notifier.notify(
                         flags_of(&n),
@@ -325,11 +298,6 @@ impl Runner {
                         ups,
                         &n.message,
                     );
-                }
-                Action::SendFsd(id) => self.send_fsd(id),
-                Action::QueryNumLogins(id) => {
-                    let n = self.with_client(id, |c, ups| c.get_num_logins(ups)).ok();
-                    self.monitor.handle_numlogins(id, Instant::now(), n);
                 }
                 Action::Alert(text) => {
                     tracing::error!("{text}");
@@ -341,11 +309,6 @@ impl Runner {
                     LogLevel::Warning => tracing::warn!("{msg}"),
                     LogLevel::Critical => tracing::error!("{msg}"),
                 },
-                Action::Disconnect(id) => {
-                    if let Some(mut c) = self.links.remove(&id).and_then(|l| l.client) {
-                        let _ = c.logout();
-                    }
-                }
                 Action::Shutdown => {
                     match &mut self.sink {
                         ShutdownSink::Parent(link) => {
@@ -362,118 +325,18 @@ impl Runner {
                     }
                     return true;
                 }
+                // Carried out by the library's runner.
+                Action::Poll(_)
+                | Action::SendFsd(_)
+                | Action::QueryNumLogins(_)
+                | Action::Disconnect(_) => {}
             }
         }
         false
     }
 
-    fn target(&self, id: UpsId) -> Option<(String, HostPort, UpsRole, String, String)> {
-        let d = self.monitor.ups(id)?.def();
-        Some((
-            d.target.ups.clone(),
-            d.target.server.clone(),
-            d.role,
-            d.user.clone(),
-            d.password.expose().clone(),
-        ))
-    }
-
-    /// Connects (and logs in) if needed; `Err(())` when not connected.
-    fn ensure(&mut self, id: UpsId) -> Result<(), ()> {
-        let Some((ups, server, role, user, pass)) = self.target(id) else { return Err(()) };
-        let system = self.monitor.ups(id).map(|u| u.def().system.clone()).unwrap_or_default();
-        let tls = tls_for(self.monitor.conf(), &server.host);
-        let link = self.links.entry(id).or_insert_with(Link::new);
-        if link.client.is_some() {
-            return Ok(());
-        }
-        if link.retry_at.is_some_and(|t| Instant::now() < t) {
-            return Err(());
-        }
-        tracing::debug!("Trying to connect to UPS [{system}]");
-        let opts = ConnectOptions::default().with_timeouts(NET_TIMEOUT, NET_TIMEOUT).with_tls(tls);
-        let mut c = match Client::connect(&server, opts) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!("UPS [{system}]: connect failed: {e}");
-                link.retry_at = Some(Instant::now() + link.backoff.next_delay());
-                return Err(());
-            }
-        };
-        link.backoff.reset();
-        link.retry_at = None;
-        // As NUT: a failed login is logged; the connection still polls.
-        match c.authenticate(&user, &pass).and_then(|()| c.login(&ups)) {
-            Ok(()) => tracing::debug!("Logged into UPS {system}"),
-            Err(e) => tracing::error!("Login to UPS [{system}] failed: {e}"),
-        }
-        if role == UpsRole::Primary {
-            if let Err(e) = c.primary(&ups) {
-                tracing::error!("Primary managerial privileges unavailable on UPS [{system}]: {e}");
-            }
-        }
-        if c.is_broken() {
-            return Err(());
-        }
-        link.client = Some(c);
-        Ok(())
-    }
-
-    fn with_client<T>(
-        &mut self,
-        id: UpsId,
-        f: impl FnOnce(&mut Client, &str) -> Result<T, ClientError>,
-    ) -> Result<T, Option<ClientError>> {
-        self.ensure(id).map_err(|()| None)?;
-        let ups = self.monitor.ups(id).map(|u| u.def().target.ups.clone()).unwrap_or_default();
-        let link = self.links.get_mut(&id).ok_or(None)?;
-        let c = link.client.as_mut().ok_or(None)?;
-        let r = f(c, &ups);
-        if c.is_broken() {
-            link.client = None;
-        }
-        r.map_err(Some)
-    }
-
-    fn poll(&mut self, id: UpsId) {
-        let was_connected = self.links.get(&id).is_some_and(|l| l.client.is_some());
-        let system = self.monitor.ups(id).map(|u| u.def().system.clone()).unwrap_or_default();
-        let r = self.with_client(id, |c, ups| c.get_var(ups, "ups.status"));
-        let now = Instant::now();
-        match r {
-            Ok(status) => self.monitor.handle_status(id, now, &status),
-            Err(None) => {
-                let why = if was_connected {
-                    PollFailure::ConnectionLost
-                } else {
-                    PollFailure::ConnectFailed
-                };
-                self.monitor.handle_poll_failure(id, now, why);
-            }
-            Err(Some(e)) => {
-                tracing::error!("Poll UPS [{system}] failed - {e}");
-                let lost = self.links.get(&id).is_none_or(|l| l.client.is_none());
-                let why = if lost { PollFailure::ConnectionLost } else { PollFailure::ServerError };
-                self.monitor.handle_poll_failure(id, now, why);
-            }
-        }
-    }
-
-    fn send_fsd(&mut self, id: UpsId) {
-        let system = self.monitor.ups(id).map(|u| u.def().system.clone()).unwrap_or_default();
-        tracing::debug!("Setting FSD on UPS {system}");
-        if let Err(e) = self.with_client(id, |c, ups| c.fsd(ups)) {
-            let why = e.map_or_else(|| "not connected".to_string(), |e| e.to_string());
-            tracing::error!("FSD set on UPS {system} failed: {why}");
-        }
-    }
-
     fn logout_all(&mut self) {
-        for (_, link) in self.links.drain() {
-            if let Some(mut c) = link.client {
-                let _ = c.logout();
-            }
-        }
+        self.inner.logout_all();
         self.notifier.reap();
     }
 
@@ -486,7 +349,7 @@ impl Runner {
                 return Ok(());
             }
         };
-        let old = self.monitor.conf();
+        let old = self.inner.monitor().conf();
         if matches!(self.sink, ShutdownSink::Parent(_))
             && (old.shutdown_cmd != conf.shutdown_cmd
                 || old.power_down_flag != conf.power_down_flag)
@@ -495,7 +358,7 @@ impl Runner {
                 "SHUTDOWNCMD or POWERDOWNFLAG redefined in split-process mode: restart upsmon for this change to work"
             );
         }
-        if let Err(e) = self.monitor.reload(conf, Instant::now()) {
+        if let Err(e) = self.inner.monitor_mut().reload(conf, Instant::now()) {
             tracing::error!("Fatal error: {e}; impossible power configuration, unable to continue");
             return Err(e);
         }

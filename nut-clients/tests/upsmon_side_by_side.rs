@@ -368,10 +368,13 @@ fn signals_stop_and_fsd() {
     // -c fsd: forced shutdown at once, on line power.
     control(&w, "fsd");
     assert!(appeared(&w.dir.join("shutdown"), Instant::now(), 15).is_some(), "{}", p.log());
-    assert_eq!(
-        w.events().last().map(String::as_str),
-        Some("SHUTDOWN||Auto logout and shutdown proceeding")
-    );
+    // NOTIFYCMD runs in a child of its own, so its line for the SHUTDOWN
+    // event may land just after SHUTDOWNCMD's file.
+    let last = || w.events().last().cloned();
+    wait_until(Duration::from_secs(10), Duration::from_millis(50), || {
+        last().as_deref() == Some("SHUTDOWN||Auto logout and shutdown proceeding")
+    });
+    assert_eq!(last().as_deref(), Some("SHUTDOWN||Auto logout and shutdown proceeding"));
 }
 
 /// A file of the committed test PKI (nut-testkit's `data/tls`).

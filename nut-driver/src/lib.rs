@@ -10,6 +10,9 @@ pub use nut_proto::sock::{DriverMessage, ServerMessage};
 mod core;
 mod device;
 mod dstate;
+#[cfg(feature = "inproc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "inproc")))]
+pub mod inproc;
 #[cfg(feature = "io")]
 #[cfg_attr(docsrs, doc(cfg(feature = "io")))]
 pub mod io;

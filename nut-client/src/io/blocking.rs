@@ -17,6 +17,8 @@ pub struct Client<S = NetStream> {
     stream: S,
     session: Session,
     broken: bool,
+    /// The server, as `host:port`, for error messages.
+    server: String,
 }
 
 /// The stream of a [`Client::connect`]ed client: TCP, switched to TLS
@@ -123,7 +125,8 @@ impl Client<NetStream> {
             true => Some((opts.tls.mode, opts.tls.prepare(&server.host)?)),
             false => None,
         };
-        let client = Client::new(NetStream::plain(connect_tcp(server, &opts)?), opts);
+        let client = Client::new(NetStream::plain(connect_tcp(server, &opts)?), opts)
+            .with_server_name(server.to_string());
         #[cfg(feature = "tls")]
         if let Some((mode, prepared)) = tls {
             return client.starttls(mode, prepared);
@@ -151,7 +154,8 @@ impl Client<NetStream> {
         if self.session.buffered() > 0 {
             return Err(TlsError::PlaintextAfterStartTls.into());
         }
-        let Client { stream: NetStream(Inner::Plain(mut tcp)), session, broken } = self else {
+        let Client { stream: NetStream(Inner::Plain(mut tcp)), session, broken, server } = self
+        else {
             return Err(TlsError::Handshake("already in TLS".into()).into());
         };
         let mut conn = rustls::ClientConnection::new(p.config, p.server_name)
@@ -167,13 +171,13 @@ impl Client<NetStream> {
             }
             conn.complete_io(&mut tcp).map_err(|e| match crate::tls::cause(&e, &p.name) {
                 Some(t) => TransportError::Tls(t),
-                None if is_timeout(&e) => TransportError::Timeout,
+                None if is_timeout(&e) => TransportError::Timeout { server: server.clone() },
                 None => TransportError::Tls(TlsError::Handshake(e.to_string())),
             })?;
         }
         tracing::debug!(version = ?conn.protocol_version(), "TLS established");
         let stream = NetStream(Inner::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))));
-        Ok(Client { stream, session, broken })
+        Ok(Client { stream, session, broken, server })
     }
 }
 
@@ -181,31 +185,43 @@ fn is_timeout(e: &io::Error) -> bool {
     matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
 }
 
-fn read_error(e: io::Error) -> TransportError {
+fn read_error(e: io::Error, server: &str) -> TransportError {
     #[cfg(feature = "tls")]
     if let Some(t) = crate::tls::cause(&e, "") {
         return TransportError::Tls(t);
     }
     match e.kind() {
-        _ if is_timeout(&e) => TransportError::Timeout,
+        _ if is_timeout(&e) => TransportError::Timeout { server: server.into() },
         // A TLS peer that closes without close_notify.
-        io::ErrorKind::UnexpectedEof => TransportError::Closed,
-        _ => TransportError::Read(e),
+        io::ErrorKind::UnexpectedEof => TransportError::Closed { server: server.into() },
+        _ => TransportError::Read { server: server.into(), source: e },
     }
 }
 
-fn write_error(e: io::Error) -> TransportError {
+fn write_error(e: io::Error, server: &str) -> TransportError {
     #[cfg(feature = "tls")]
     if let Some(t) = crate::tls::cause(&e, "") {
         return TransportError::Tls(t);
     }
-    TransportError::Write(e)
+    TransportError::Write { server: server.into(), source: e }
 }
 
 impl<S: Read + Write> Client<S> {
     /// Wraps an open stream (its timeouts are the caller's business).
     pub fn new(stream: S, opts: ConnectOptions) -> Self {
-        Client { stream, session: Session::new(opts.limits), broken: false }
+        Client {
+            stream,
+            session: Session::new(opts.limits),
+            broken: false,
+            server: "the server".into(),
+        }
+    }
+
+    /// Names the server in error messages (`host:port`): `connect` sets
+    /// it; a client made with [`new`](Self::new) says `the server`.
+    pub fn with_server_name(mut self, server: impl Into<String>) -> Self {
+        self.server = server.into();
+        self
     }
 
     /// The underlying stream.
@@ -233,7 +249,7 @@ impl<S: Read + Write> Client<S> {
     /// Sends `cmds` pipelined and returns their answers in order.
     pub fn exchange(&mut self, cmds: &[Command<'_>]) -> Result<Vec<Answer>, ClientError> {
         if self.broken {
-            return Err(TransportError::Broken.into());
+            return Err(TransportError::Broken { server: self.server.clone() }.into());
         }
         let r = self.exchange_inner(cmds);
         if r.is_err() {
@@ -247,8 +263,8 @@ impl<S: Read + Write> Client<S> {
             self.session.send(c);
         }
         let out = self.session.take_transmit();
-        self.stream.write_all(&out).map_err(write_error)?;
-        self.stream.flush().map_err(write_error)?;
+        self.stream.write_all(&out).map_err(|e| write_error(e, &self.server))?;
+        self.stream.flush().map_err(|e| write_error(e, &self.server))?;
         let mut answers = Vec::with_capacity(cmds.len());
         let mut buf = [0u8; 4096];
         loop {
@@ -264,11 +280,11 @@ impl<S: Read + Write> Client<S> {
             let n = loop {
                 match self.stream.read(&mut buf) {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    r => break r.map_err(read_error)?,
+                    r => break r.map_err(|e| read_error(e, &self.server))?,
                 }
             };
             if n == 0 {
-                return Err(TransportError::Closed.into());
+                return Err(TransportError::Closed { server: self.server.clone() }.into());
             }
             self.session.handle_input(&buf[..n]);
         }

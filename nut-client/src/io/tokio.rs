@@ -22,6 +22,8 @@ pub struct Client<S = NetStream> {
     session: Session,
     io_timeout: Duration,
     broken: bool,
+    /// The server, as `host:port`, for error messages.
+    server: String,
 }
 
 /// Opens a TCP connection to `server`, trying every address it resolves to.
@@ -141,7 +143,7 @@ impl Client<NetStream> {
             false => None,
         };
         let tcp = connect_tcp(server, &opts).await?;
-        let client = Client::new(NetStream::plain(tcp), opts);
+        let client = Client::new(NetStream::plain(tcp), opts).with_server_name(server.to_string());
         #[cfg(feature = "tls")]
         if let Some((mode, prepared)) = tls {
             return client.starttls(mode, prepared).await;
@@ -169,13 +171,14 @@ impl Client<NetStream> {
         if self.session.buffered() > 0 {
             return Err(TlsError::PlaintextAfterStartTls.into());
         }
-        let Client { stream: NetStream(Inner::Plain(tcp)), session, io_timeout, broken } = self
+        let Client { stream: NetStream(Inner::Plain(tcp)), session, io_timeout, broken, server } =
+            self
         else {
             return Err(TlsError::Handshake("already in TLS".into()).into());
         };
         let connector = tokio_rustls::TlsConnector::from(p.config);
         let tls = match timeout(io_timeout, connector.connect(p.server_name, tcp)).await {
-            Err(_) => return Err(TransportError::Timeout.into()),
+            Err(_) => return Err(TransportError::Timeout { server }.into()),
             Ok(Err(e)) => {
                 return Err(match crate::tls::cause(&e, &p.name) {
                     Some(t) => t,
@@ -187,28 +190,28 @@ impl Client<NetStream> {
         };
         tracing::debug!(version = ?tls.get_ref().1.protocol_version(), "TLS established");
         let stream = NetStream(Inner::Tls(Box::new(tls)));
-        Ok(Client { stream, session, io_timeout, broken })
+        Ok(Client { stream, session, io_timeout, broken, server })
     }
 }
 
-fn read_error(e: io::Error) -> TransportError {
+fn read_error(e: io::Error, server: &str) -> TransportError {
     #[cfg(feature = "tls")]
     if let Some(t) = crate::tls::cause(&e, "") {
         return TransportError::Tls(t);
     }
     match e.kind() {
         // A TLS peer that closes without close_notify.
-        io::ErrorKind::UnexpectedEof => TransportError::Closed,
-        _ => TransportError::Read(e),
+        io::ErrorKind::UnexpectedEof => TransportError::Closed { server: server.into() },
+        _ => TransportError::Read { server: server.into(), source: e },
     }
 }
 
-fn write_error(e: io::Error) -> TransportError {
+fn write_error(e: io::Error, server: &str) -> TransportError {
     #[cfg(feature = "tls")]
     if let Some(t) = crate::tls::cause(&e, "") {
         return TransportError::Tls(t);
     }
-    TransportError::Write(e)
+    TransportError::Write { server: server.into(), source: e }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
@@ -219,7 +222,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
             session: Session::new(opts.limits),
             io_timeout: opts.io_timeout,
             broken: false,
+            server: "the server".into(),
         }
+    }
+
+    /// Names the server in error messages (`host:port`): `connect` sets
+    /// it; a client made with [`new`](Self::new) says `the server`.
+    pub fn with_server_name(mut self, server: impl Into<String>) -> Self {
+        self.server = server.into();
+        self
     }
 
     /// The underlying stream.
@@ -247,7 +258,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     /// Sends `cmds` pipelined and returns their answers in order.
     pub async fn exchange(&mut self, cmds: &[Command<'_>]) -> Result<Vec<Answer>, ClientError> {
         if self.broken {
-            return Err(TransportError::Broken.into());
+            return Err(TransportError::Broken { server: self.server.clone() }.into());
         }
         let r = self.exchange_inner(cmds).await;
         if r.is_err() {
@@ -267,8 +278,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
             self.stream.flush().await
         };
         match timeout(t, write).await {
-            Err(_) => return Err(TransportError::Timeout.into()),
-            Ok(Err(e)) => return Err(write_error(e).into()),
+            Err(_) => return Err(TransportError::Timeout { server: self.server.clone() }.into()),
+            Ok(Err(e)) => return Err(write_error(e, &self.server).into()),
             Ok(Ok(())) => {}
         }
         let mut answers = Vec::with_capacity(cmds.len());
@@ -284,12 +295,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
                 return Ok(answers);
             }
             let n = match timeout(t, self.stream.read(&mut buf)).await {
-                Err(_) => return Err(TransportError::Timeout.into()),
-                Ok(Err(e)) => return Err(read_error(e).into()),
+                Err(_) => {
+                    return Err(TransportError::Timeout { server: self.server.clone() }.into());
+                }
+                Ok(Err(e)) => return Err(read_error(e, &self.server).into()),
                 Ok(Ok(n)) => n,
             };
             if n == 0 {
-                return Err(TransportError::Closed.into());
+                return Err(TransportError::Closed { server: self.server.clone() }.into());
             }
             self.session.handle_input(&buf[..n]);
         }

@@ -110,8 +110,11 @@ macro_rules! runner {
                     match a {
                         Action::Poll(id) => self.poll(id) $($await)*,
                         Action::SendFsd(id) => {
+                            let system = self.system(id);
+                            tracing::debug!("Setting FSD on UPS {system}");
                             if let Err(e) = self.with_client(id, Op::Fsd) $($await)* {
-                                tracing::error!(?id, error = ?e, "FSD failed");
+                                let why = e.map_or_else(|| "not connected".into(), |e| e.to_string());
+                                tracing::error!("FSD set on UPS {system} failed: {why}");
                             }
                         }
                         Action::QueryNumLogins(id) => {
@@ -150,6 +153,20 @@ macro_rules! runner {
                 }
             }
 
+            /// Carries out the monitor's actions until [`Action::Shutdown`],
+            /// handing every other one left to the caller (notifications,
+            /// alerts, log lines) to `on_action`, then logs out from every
+            /// server. Shutting the system down is the caller's part.
+            pub $($async)? fn run_until_shutdown(&mut self, mut on_action: impl FnMut(Action)) {
+                loop {
+                    match self.next_action() $($await)* {
+                        Action::Shutdown => break,
+                        a => on_action(a),
+                    }
+                }
+                self.logout_all() $($await)*;
+            }
+
             /// `LOGOUT` from every server (before exiting).
             pub $($async)? fn logout_all(&mut self) {
                 for (_, link) in self.links.drain() {
@@ -157,6 +174,11 @@ macro_rules! runner {
                         let _ = c.logout() $($await)*;
                     }
                 }
+            }
+
+            /// The `MONITOR` system name of `id`, for log lines.
+            fn system(&self, id: UpsId) -> String {
+                self.monitor.ups(id).map(|u| u.def().system.clone()).unwrap_or_default()
             }
 
             /// Connects (and logs in) if needed; false when not connected.
@@ -176,6 +198,7 @@ macro_rules! runner {
                     return false;
                 }
                 let system = &def.system;
+                tracing::debug!("Trying to connect to UPS [{system}]");
                 let opts = (self.options)(self.monitor.conf(), &def.target.server);
                 let mut c = match <$client>::connect(&def.target.server, opts) $($await)* {
                     Ok(c) => c,
@@ -192,8 +215,9 @@ macro_rules! runner {
                 if login.is_ok() {
                     login = c.login(&def.target.ups) $($await)*;
                 }
-                if let Err(e) = login {
-                    tracing::error!("Login to UPS [{system}] failed: {e}");
+                match login {
+                    Ok(()) => tracing::debug!("Logged into UPS {system}"),
+                    Err(e) => tracing::error!("Login to UPS [{system}] failed: {e}"),
                 }
                 if def.role == Role::Primary {
                     if let Err(e) = c.primary(&def.target.ups) $($await)* {
@@ -244,8 +268,7 @@ macro_rules! runner {
                     Err(None) if was_connected => PollFailure::ConnectionLost,
                     Err(None) => PollFailure::ConnectFailed,
                     Err(Some(e)) => {
-                        let system = self.monitor.ups(id).map(|u| u.def().system.clone());
-                        tracing::error!("Poll UPS [{}] failed - {e}", system.unwrap_or_default());
+                        tracing::error!("Poll UPS [{}] failed - {e}", self.system(id));
                         if self.links.get(&id).is_none_or(|l| l.client.is_none()) {
                             PollFailure::ConnectionLost
                         } else {

@@ -162,6 +162,23 @@ pub enum Action {
     Shutdown,
 }
 
+/// The text to log for an action: a notification's message, an alert's
+/// or a log line's text; the other actions are named (`poll #0`, `FSD
+/// #0`, `NUMLOGINS #0`, `disconnect #0`, `shutdown`).
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Poll(id) => write!(f, "poll {id}"),
+            Action::Notify(n) => f.write_str(&n.message),
+            Action::SendFsd(id) => write!(f, "FSD {id}"),
+            Action::QueryNumLogins(id) => write!(f, "NUMLOGINS {id}"),
+            Action::Alert(text) | Action::Log(_, text) => f.write_str(text),
+            Action::Disconnect(id) => write!(f, "disconnect {id}"),
+            Action::Shutdown => f.write_str("shutdown"),
+        }
+    }
+}
+
 /// Where the monitor is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {

@@ -27,7 +27,7 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, DuplexStream, ReadBuf};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -55,6 +55,9 @@ const READ_BUF: usize = 512;
 
 /// How often the hub recomputes its next timer deadline at most.
 const DEADLINE_REFRESH: Duration = Duration::from_millis(500);
+
+mod embedded;
+pub use embedded::{Embedded, IN_PROCESS_DRIVER, Running};
 
 /// Compiled-in defaults (Debian's layout), shared with the daemons.
 pub use nut_daemon::paths::{DEFAULT_CONFPATH, DEFAULT_STATEPATH};
@@ -90,6 +93,10 @@ pub enum SetupError {
     /// No listener could be opened.
     #[error("no listening socket could be opened")]
     NoListener,
+    /// The server's thread or runtime could not be started (or its thread
+    /// panicked).
+    #[error("cannot run the server: {0}")]
+    Start(#[source] io::Error),
     /// The TLS certificate file is unusable.
     #[error("TLS setup failed: {0}")]
     Tls(String),
@@ -400,10 +407,12 @@ pub enum Control {
     /// Stop: close every connection and return from [`run`].
     Shutdown,
 }
-/// A connection's byte stream: TCP, Unix socket, or TLS over one of them.
+/// A connection's byte stream: TCP, Unix socket, or TLS over one of them;
+/// or an in-memory link to a driver in this process.
 enum Conn {
     Tcp(TcpStream),
     Unix(UnixStream),
+    Local(DuplexStream),
     #[cfg(feature = "tls")]
     Tls(Box<tokio_rustls::server::TlsStream<Conn>>),
 }
@@ -413,6 +422,7 @@ macro_rules! on_conn {
         match $self.get_mut() {
             Conn::Tcp($s) => $e,
             Conn::Unix($s) => $e,
+            Conn::Local($s) => $e,
             #[cfg(feature = "tls")]
             Conn::Tls($s) => $e,
         }
@@ -576,6 +586,8 @@ struct Hub {
     connecting: HashMap<String, u64>,
     generation: u64,
     statepath: PathBuf,
+    /// Drivers in this process, reached without a socket.
+    local: LocalDrivers,
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     tls: Option<TlsAcceptor>,
     /// One read buffer for every connection (one task runs at a time).
@@ -926,8 +938,16 @@ impl Hub {
                 self.generation += 1;
                 let generation = self.generation;
                 self.connecting.insert(ups.clone(), generation);
-                let path = self.statepath.join(&socket);
-                if let Some(me) = self.me.upgrade() {
+                let Some(me) = self.me.upgrade() else { return };
+                if let Some(connect) = self.local.0.get_mut(&ups) {
+                    let link = connect()
+                        .map(Conn::Local)
+                        .map_err(|e| format!("in-process driver of {ups}: {e}"));
+                    tokio::task::spawn_local(async move {
+                        link_ready(&me, ups, generation, link);
+                    });
+                } else {
+                    let path = self.statepath.join(&socket);
                     tokio::task::spawn_local(connect_driver(me, ups, generation, path));
                 }
             }
@@ -944,6 +964,16 @@ impl Hub {
 
 async fn connect_driver(hub: Shared, ups: String, generation: u64, path: PathBuf) {
     let r = tokio::time::timeout(Duration::from_secs(2), UnixStream::connect(&path)).await;
+    let link = match r {
+        Ok(Ok(s)) => Ok(Conn::Unix(s)),
+        Ok(Err(e)) => Err(format!("{}: {e}", path.display())),
+        Err(_) => Err(format!("{}: timed out", path.display())),
+    };
+    link_ready(&hub, ups, generation, link);
+}
+
+/// A driver link attempt ended: with a stream to serve, or why not.
+fn link_ready(hub: &Shared, ups: String, generation: u64, link: Result<Conn, String>) {
     let mut h = hub.borrow_mut();
     // Only the latest attempt for a UPS still wanted counts.
     if h.connecting.get(&ups) != Some(&generation) {
@@ -951,21 +981,16 @@ async fn connect_driver(hub: Shared, ups: String, generation: u64, path: PathBuf
     }
     h.connecting.remove(&ups);
     let now = Instant::now();
-    match r {
-        Ok(Ok(s)) => {
+    match link {
+        Ok(conn) => {
             if h.core.driver_connected(&ups, now) {
                 let name: Box<str> = ups.into();
                 h.drivers.insert(name.clone(), (generation, Slot::default()));
                 let who = Who::Driver(name, generation);
-                tokio::task::spawn_local(conn_task(hub.clone(), who, Conn::Unix(s)));
+                tokio::task::spawn_local(conn_task(hub.clone(), who, conn));
             }
         }
-        Ok(Err(e)) => {
-            h.core.driver_connect_failed(&ups, &format!("{}: {e}", path.display()), now);
-        }
-        Err(_) => {
-            h.core.driver_connect_failed(&ups, &format!("{}: timed out", path.display()), now);
-        }
+        Err(reason) => h.core.driver_connect_failed(&ups, &reason, now),
     }
     h.flush(None);
 }
@@ -1246,8 +1271,59 @@ pub async fn run(
     loaded: Loaded,
     control: mpsc::Receiver<Control>,
 ) -> Result<(), SetupError> {
+    run_with(listeners, loaded, control, LocalDrivers::new()).await
+}
+
+/// A connector to a driver in this process: called each time the core
+/// wants a link to the driver (at start, and again after the link is
+/// lost), it returns one end of an in-memory stream the driver serves
+/// with the driver socket protocol (`nut-driver`'s
+/// `inproc::InProcess::connect` is one).
+pub type Connector = Box<dyn FnMut() -> io::Result<DuplexStream> + Send>;
+
+/// The UPSes whose drivers run in this process: the core reaches them
+/// through their [`Connector`] instead of a socket in STATEPATH. A UPS
+/// not named here is reached through its socket as usual.
+#[derive(Default)]
+pub struct LocalDrivers(HashMap<String, Connector>);
+
+impl std::fmt::Debug for LocalDrivers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+impl LocalDrivers {
+    /// None: every driver is reached through its socket.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reaches the driver of `ups` (the name in `ups.conf`, exactly)
+    /// through `connect`; replaces an earlier connector for that name.
+    pub fn add(
+        &mut self,
+        ups: &str,
+        connect: impl FnMut() -> io::Result<DuplexStream> + Send + 'static,
+    ) {
+        self.0.insert(ups.to_string(), Box::new(connect));
+    }
+
+    /// Whether `ups` has a connector.
+    pub fn contains(&self, ups: &str) -> bool {
+        self.0.contains_key(ups)
+    }
+}
+
+/// [`run`], with some drivers in this process.
+pub async fn run_with(
+    listeners: Listeners,
+    loaded: Loaded,
+    control: mpsc::Receiver<Control>,
+    drivers: LocalDrivers,
+) -> Result<(), SetupError> {
     let local = tokio::task::LocalSet::new();
-    let r = local.run_until(run_local(listeners, loaded, control)).await;
+    let r = local.run_until(run_local(listeners, loaded, control, drivers)).await;
     // Dropping the set drops every connection task, closing the sockets.
     drop(local);
     r
@@ -1257,6 +1333,7 @@ async fn run_local(
     listeners: Listeners,
     loaded: Loaded,
     mut control: mpsc::Receiver<Control>,
+    drivers: LocalDrivers,
 ) -> Result<(), SetupError> {
     for w in &loaded.warnings {
         warn!("{w}");
@@ -1288,6 +1365,7 @@ async fn run_local(
             connecting: HashMap::new(),
             generation: 0,
             statepath: loaded.statepath.clone(),
+            local: drivers,
             tls,
             scratch: vec![0u8; READ_BUF].into_boxed_slice(),
             me: me.clone(),

@@ -59,6 +59,21 @@ impl User {
         }
     }
 
+    /// A user with the rights of `upsmon primary` in `upsd.users`
+    /// (`LOGIN`, `PRIMARY` and `FSD`): what a primary `upsmon` (or
+    /// `nut_client::monitor`) logging in with it needs.
+    pub fn upsmon_primary(name: impl Into<String>, password: impl Into<String>) -> Self {
+        User::new(name, password)
+            .with_action(Action::Login)
+            .with_action(Action::Primary)
+            .with_action(Action::Fsd)
+    }
+
+    /// A user with the rights of `upsmon secondary` (`LOGIN` only).
+    pub fn upsmon_secondary(name: impl Into<String>, password: impl Into<String>) -> Self {
+        User::new(name, password).with_action(Action::Login)
+    }
+
     /// Adds an action (builder style).
     pub fn with_action(mut self, action: Action) -> Self {
         if !self.actions.contains(&action) {
