@@ -125,8 +125,19 @@ fn run_script(cfg: &Config, script: &[u8], bytewise: bool) -> Outcome {
                 }
                 now += Duration::from_millis(5);
                 if bytewise {
+                    // A piece's bytes after the end of an answer (a CR, or
+                    // the byte that made it overlong) are dropped, so stop
+                    // at the first byte after which the session has moved
+                    // on: a new query to send, or none pending.
                     for b in chunk.chunks(1) {
                         s.handle_input(b, now);
+                        if let Some(q) = s.poll_transmit() {
+                            sent.push(q);
+                            break;
+                        }
+                        if s.pending_query().is_none() {
+                            break;
+                        }
                     }
                 } else {
                     s.handle_input(chunk, now);
@@ -177,6 +188,11 @@ fn run_script(cfg: &Config, script: &[u8], bytewise: bool) -> Outcome {
     if events.iter().any(|e| matches!(e, Event::NotSupported)) {
         assert!(s.poll_transmit().is_none(), "queries after NotSupported");
         assert!(s.protocol().is_none());
+    }
+    // A query the last operation started (the byte-by-byte run has
+    // already taken it).
+    if let Some(q) = s.poll_transmit() {
+        sent.push(q);
     }
     let upsc = s.publisher().upsc();
     for line in upsc.lines() {
