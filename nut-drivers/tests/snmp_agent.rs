@@ -26,6 +26,9 @@ enum Reply {
     NoSuchObject,
     /// v1 error status noSuchName.
     NoSuchName,
+    /// Any tag and body as given (types SNMP does not have, malformed
+    /// encodings).
+    Raw(u8, Vec<u8>),
 }
 
 fn push_len(out: &mut Vec<u8>, len: usize) {
@@ -93,21 +96,49 @@ fn encode_value(r: &Reply) -> Vec<u8> {
         Reply::Counter64(v) => tlv(0x46, &uint_body(*v)),
         Reply::NoSuchObject => vec![0x80, 0],
         Reply::NoSuchName => vec![0x05, 0],
+        Reply::Raw(tag, body) => tlv(*tag, body),
     }
 }
 
 /// An SNMPv1 response.
 fn response(community: &[u8], req_id: i32, oid: &[u64], r: &Reply) -> Vec<u8> {
-    let (status, index) = if matches!(r, Reply::NoSuchName) { (2, 1) } else { (0, 0) };
-    let value = if matches!(r, Reply::NoSuchName) { vec![0x05, 0] } else { encode_value(r) };
-    let vb = tlv(0x30, &[tlv(0x06, &oid_body(oid)), value].concat());
+    response_many(community, req_id, &[(oid.to_vec(), r.clone())])
+}
+
+/// An SNMPv1 response with several varbinds: error status noSuchName at
+/// the first `NoSuchName` (its index, 1-based), as a v1 agent answers.
+fn response_many(community: &[u8], req_id: i32, vbs: &[(Vec<u64>, Reply)]) -> Vec<u8> {
+    let bad = vbs.iter().position(|(_, r)| matches!(r, Reply::NoSuchName));
+    let (status, index) = match bad {
+        Some(i) => (2, i as i64 + 1),
+        None => (0, 0),
+    };
+    response_status(community, req_id, vbs, status, index)
+}
+
+/// A response with this error status and index.
+fn response_status(
+    community: &[u8],
+    req_id: i32,
+    vbs: &[(Vec<u64>, Reply)],
+    status: i64,
+    index: i64,
+) -> Vec<u8> {
+    let list: Vec<u8> = vbs
+        .iter()
+        .flat_map(|(oid, r)| {
+            let value =
+                if matches!(r, Reply::NoSuchName) { vec![0x05, 0] } else { encode_value(r) };
+            tlv(0x30, &[tlv(0x06, &oid_body(oid)), value].concat())
+        })
+        .collect();
     let pdu = tlv(
         0xa2,
         &[
             tlv(0x02, &int_body(i64::from(req_id))),
             tlv(0x02, &int_body(status)),
             tlv(0x02, &int_body(index)),
-            tlv(0x30, &vb),
+            tlv(0x30, &list),
         ]
         .concat(),
     );
@@ -137,6 +168,12 @@ impl Drop for FakeAgent {
 }
 
 fn fake_agent(script: Arc<Script>) -> FakeAgent {
+    fake_agent_with(script, usize::MAX)
+}
+
+/// A scripted agent that answers `tooBig` to a GET of more than
+/// `max_varbinds` OIDs.
+fn fake_agent_with(script: Arc<Script>, max_varbinds: usize) -> FakeAgent {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
     let port = sock.local_addr().unwrap().port();
@@ -175,6 +212,26 @@ fn fake_agent(script: Arc<Script>) -> FakeAgent {
                 };
                 let out = response(pdu.community, pdu.req_id, &arcs, &reply);
                 let _ = sock.send_to(&out, from);
+                continue;
+            }
+            if !next && pdu.varbinds.clone().count() > 1 {
+                // a GET of several OIDs: all answered in one response, or
+                // no answer when the script gives none for one of them
+                let mut answers = Vec::new();
+                for (oid, _) in pdu.varbinds.clone() {
+                    let arcs: Vec<u64> = oid.iter().map(|i| i.collect()).unwrap_or_default();
+                    match script(&arcs, false) {
+                        Some(a) => answers.push(a),
+                        None => break,
+                    }
+                }
+                if answers.len() > max_varbinds {
+                    let out = response_status(pdu.community, pdu.req_id, &answers, 1, 0);
+                    let _ = sock.send_to(&out, from);
+                } else if answers.len() == pdu.varbinds.clone().count() {
+                    let out = response_many(pdu.community, pdu.req_id, &answers);
+                    let _ = sock.send_to(&out, from);
+                }
                 continue;
             }
             if let Some((name, reply)) = script(&arcs, next) {
@@ -287,7 +344,7 @@ fn wrong_types_huge_strings_and_wrapping_counters() {
     }
     // the non-UTF-8 string is shown as hex, as net-snmp does
     let fw = st.getinfo("ups.firmware").unwrap_or_default();
-    assert!(fw.is_empty() || fw.is_ascii(), "{fw:?}");
+    assert_eq!(fw.trim_end(), "FF FE 20 62 61 64 20 C3 28", "{fw:?}");
 }
 
 /// An agent whose walk never ends (GETNEXT always answers a further OID):
@@ -417,4 +474,207 @@ fn commands_and_setvar_send_sets() {
     // a variable whose object never answered is UNKNOWN, as in NUT
     assert_eq!(dev.setvar(&mut st, "ups.timer.shutdown", "30", now), TrackingResult::Unknown);
     assert_eq!(dev.instcmd(&mut st, "no.such.command", None, now), TrackingResult::Unknown);
+}
+
+/// The log lines written while `f` runs (DEBUG and above, no colours).
+fn logged<R>(f: impl FnOnce() -> R) -> (R, String) {
+    #[derive(Clone)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf(Arc::new(Mutex::new(Vec::new())));
+    let w = buf.clone();
+    let sub = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || w.clone())
+        .finish();
+    let r = tracing::subscriber::with_default(sub, f);
+    let text = String::from_utf8_lossy(&buf.0.lock().unwrap()).into_owned();
+    (r, text)
+}
+
+/// An agent that answers some OIDs only at first (a value that goes away,
+/// one of an unsupported type, one badly encoded): each failing OID is
+/// logged once however many polls ask for it again, the values that
+/// still answer are published, the driver keeps running.
+#[test]
+fn failures_are_logged_once_per_oid() {
+    const CHARGE: &str = "1.3.6.1.2.1.33.1.2.4.0";
+    const RUNTIME: &str = "1.3.6.1.2.1.33.1.2.3.0";
+    const TEMP: &str = "1.3.6.1.2.1.33.1.2.7.0";
+    let polls = Arc::new(AtomicU64::new(0));
+    let asked = Arc::new(Mutex::new(std::collections::HashMap::<Vec<u64>, u64>::new()));
+    let (p, a) = (polls.clone(), asked.clone());
+    let base = table_agent(vec![
+        (SYSOID, Reply::Oid(arcs(IETF))),
+        ("1.3.6.1.2.1.33.1.1.2.0", Reply::Str(b"Smart 1000".to_vec())),
+        ("1.3.6.1.2.1.33.1.4.1.0", Reply::Int(3)),
+    ]);
+    let script: Arc<Script> = Arc::new(move |oid, next| {
+        if !next {
+            *a.lock().unwrap().entry(oid.to_vec()).or_default() += 1;
+        }
+        let first = p.load(Ordering::SeqCst) == 0;
+        if !next && oid == arcs(CHARGE).as_slice() {
+            // answers at start-up, then noSuchName
+            let r = if first { Reply::Int(87) } else { Reply::NoSuchName };
+            return Some((oid.to_vec(), r));
+        }
+        if !next && oid == arcs(RUNTIME).as_slice() {
+            // an integer at start-up, then an NsapAddress (no SNMPv2 type)
+            let r = if first { Reply::Int(20) } else { Reply::Raw(0x45, vec![1, 2, 3, 4, 5, 6]) };
+            return Some((oid.to_vec(), r));
+        }
+        if !next && oid == arcs(TEMP).as_slice() {
+            // an integer at start-up, then a 12-byte INTEGER (no i64)
+            let r = if first { Reply::Int(30) } else { Reply::Raw(0x02, vec![0x7f; 12]) };
+            return Some((oid.to_vec(), r));
+        }
+        base(oid, next)
+    });
+    let agent = fake_agent(script);
+    let mut dev = device(agent.port, &["mibs=ietf"]);
+    let mut st = Dstate::new();
+    let now = Instant::now();
+    let (_, log) = logged(|| {
+        dev.connect(&mut st, now).unwrap();
+        dev.update(&mut st, UpdateKind::Full, now).unwrap();
+        assert_eq!(st.getinfo("battery.charge"), Some("87"));
+        for i in 1..=4 {
+            polls.store(i, Ordering::SeqCst);
+            let _ = dev.update(&mut st, UpdateKind::Full, now);
+            assert_eq!(st.getinfo("ups.model"), Some("Smart 1000"), "poll {i}");
+            assert_eq!(st.getinfo("ups.status"), Some("OL"), "poll {i}");
+        }
+    });
+    for oid in [CHARGE, RUNTIME, TEMP] {
+        let n = asked.lock().unwrap().get(&arcs(oid)).copied().unwrap_or(0);
+        assert!(n >= 5, "{oid} asked {n} times only: the test shows nothing");
+        let lines = log.lines().filter(|l| l.contains(&format!("[{oid}]"))).count();
+        assert_eq!(lines, 1, "{oid} logged {lines} times in:\n{log}");
+    }
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+/// Memory stays bounded over many polls of an agent whose walks never end
+/// and whose strings are huge: the published state does not grow.
+#[test]
+fn many_polls_of_a_bad_agent_do_not_grow_the_state() {
+    let huge: Vec<u8> = vec![b'x'; 60_000];
+    let endless = table_agent(vec![
+        (SYSOID, Reply::Oid(arcs(IETF))),
+        ("1.3.6.1.2.1.33.1.1.1.0", Reply::Str(huge.clone())),
+        ("1.3.6.1.2.1.33.1.1.2.0", Reply::Str(huge)),
+        ("1.3.6.1.2.1.33.1.4.1.0", Reply::Int(3)),
+    ]);
+    let script: Arc<Script> = Arc::new(move |oid, next| {
+        if next {
+            // always one deeper, with a huge value
+            let mut o = oid.to_vec();
+            o.push(1);
+            return Some((o, Reply::Str(vec![b'y'; 30_000])));
+        }
+        endless(oid, next)
+    });
+    let agent = fake_agent(script);
+    let mut dev = device(agent.port, &["mibs=ietf"]);
+    let mut st = Dstate::new();
+    let now = Instant::now();
+    dev.connect(&mut st, now).unwrap();
+    dev.update(&mut st, UpdateKind::Full, now).unwrap();
+    let first = st.upsc_dump();
+    assert!(first.len() < 16 * 1024, "{} bytes published", first.len());
+    for _ in 0..20 {
+        dev.update(&mut st, UpdateKind::Full, now).unwrap();
+        let _ = st.take_outbox();
+    }
+    assert_eq!(st.upsc_dump(), first);
+}
+
+/// Batched GETs: from the second poll on, the values a poll reads by GET
+/// come in requests of several varbinds, with the same values; an object
+/// that goes away (v1 `noSuchName` naming its varbind) is absent and the
+/// others of its batch are still read.
+#[test]
+fn polls_batch_their_gets() {
+    const CHARGE: &str = "1.3.6.1.2.1.33.1.2.4.0";
+    const VOLTAGE: &str = "1.3.6.1.2.1.33.1.3.3.1.3.1";
+    let gone = Arc::new(AtomicBool::new(false));
+    let g = gone.clone();
+    let base = table_agent(vec![
+        (SYSOID, Reply::Oid(arcs(IETF))),
+        ("1.3.6.1.2.1.33.1.1.1.0", Reply::Str(b"Example".to_vec())),
+        ("1.3.6.1.2.1.33.1.1.2.0", Reply::Str(b"Smart 1000".to_vec())),
+        ("1.3.6.1.2.1.33.1.2.1.0", Reply::Int(2)),
+        ("1.3.6.1.2.1.33.1.2.2.0", Reply::Int(120)),
+        ("1.3.6.1.2.1.33.1.2.3.0", Reply::Int(20)),
+        (CHARGE, Reply::Int(87)),
+        ("1.3.6.1.2.1.33.1.2.5.0", Reply::Int(270)),
+        (VOLTAGE, Reply::Int(230)),
+        ("1.3.6.1.2.1.33.1.4.1.0", Reply::Int(3)),
+        ("1.3.6.1.2.1.33.1.4.4.1.5.1", Reply::Int(40)),
+    ]);
+    let script: Arc<Script> = Arc::new(move |oid, next| {
+        if !next && g.load(Ordering::SeqCst) && oid == arcs(CHARGE).as_slice() {
+            return Some((oid.to_vec(), Reply::NoSuchName));
+        }
+        if !next && g.load(Ordering::SeqCst) && oid == arcs(VOLTAGE).as_slice() {
+            return Some((oid.to_vec(), Reply::Int(231)));
+        }
+        base(oid, next)
+    });
+    let agent = fake_agent_with(script.clone(), usize::MAX);
+    let mut dev = device(agent.port, &["mibs=ietf"]);
+    let mut st = Dstate::new();
+    let now = Instant::now();
+    dev.connect(&mut st, now).unwrap();
+    // an agent that takes at most 2 varbinds: the batch is split on
+    // `tooBig`, the values are the same
+    let small = fake_agent_with(script, 2);
+    let mut dev2 = device(small.port, &["mibs=ietf"]);
+    let mut st2 = Dstate::new();
+    dev2.connect(&mut st2, now).unwrap();
+    for _ in 0..3 {
+        dev2.update(&mut st2, UpdateKind::Full, now).unwrap();
+    }
+    let before = small.requests.load(Ordering::SeqCst);
+    dev2.update(&mut st2, UpdateKind::Full, now).unwrap();
+    let split = small.requests.load(Ordering::SeqCst) - before;
+    assert_eq!(st2.getinfo("battery.charge"), Some("87"));
+    assert_eq!(st2.getinfo("input.voltage"), Some("230"));
+    let count = |dev: &mut SnmpUps, st: &mut Dstate| {
+        let before = agent.requests.load(Ordering::SeqCst);
+        dev.update(st, UpdateKind::Full, now).unwrap();
+        agent.requests.load(Ordering::SeqCst) - before
+    };
+    let first = count(&mut dev, &mut st);
+    let dump = st.upsc_dump();
+    let second = count(&mut dev, &mut st);
+    assert!(first >= 6, "the first poll reads one by one: {first}");
+    assert!(second * 4 <= first, "batched poll: {second} requests, unbatched {first}");
+    assert_eq!(st.upsc_dump(), dump, "batched values differ");
+    assert_eq!(st2.upsc_dump(), dump, "values read through tooBig splits differ");
+    // once the limit is learnt: batches of 2, fewer requests than one by one
+    assert!(
+        split > second && split < first,
+        "{split} requests with tooBig splits, {first} one by one"
+    );
+    assert_eq!(st.getinfo("battery.charge"), Some("87"));
+    // (a value that stops answering keeps its last value, as in NUT)
+    gone.store(true, Ordering::SeqCst);
+    let third = count(&mut dev, &mut st);
+    assert_eq!(third, second + 1, "the batch is asked again without the missing object");
+    assert_eq!(st.getinfo("input.voltage"), Some("231"), "the rest of its batch");
+    assert_eq!(st.getinfo("ups.status"), Some("OL"));
+    // the missing object is then asked alone; the others stay batched
+    let later = count(&mut dev, &mut st);
+    assert!(later <= second + 1, "{later} requests");
 }

@@ -70,6 +70,39 @@ pub fn detect(agent: &mut impl Agent, mibs: &str) -> Result<&'static Mapping, De
     Err(DetectError::NotFound(String::from(mibs)))
 }
 
+/// What NUT 2.8.0's `snmp-ups -x mibs=--list` prints after its banner:
+/// every mapping in `mibs=auto` order with its number, name, version,
+/// entry point (`sysObjectID`) and auto-check OID, then the count. The
+/// driver prints this on stdout and exits with status 0.
+pub fn mapping_list() -> String {
+    use core::fmt::Write;
+    let mut s = String::from(
+        "The 'mibs' argument is '--list', so just listing the mappings this driver knows,\n\
+         and for 'mibs=auto' these mappings will be tried in the following order until\n\
+         the first one matches your device\n\n",
+    );
+    s.push_str(
+        " NUMBER\tMAPPING NAME           \tVERSION\tENTRY POINT OID                \tAUTO CHECK OID\n",
+    );
+    for (i, m) in MAPPINGS.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            " {:>4} \t{:<23}\t{:>7}\t{:<31}\t{}",
+            i + 1,
+            m.name,
+            m.version,
+            m.sysoid.unwrap_or("<NULL>"),
+            m.auto_check_oid.unwrap_or("<NULL>")
+        );
+    }
+    let _ = write!(
+        s,
+        "\nOverall this driver has loaded {} MIB-to-NUT mapping tables\n",
+        MAPPINGS.len()
+    );
+    s
+}
+
 fn match_sysoid(agent: &mut impl Agent) -> Option<&'static Mapping> {
     let Some(Value::ObjectId(sysoid)) = agent.get(SYSOID_OID) else { return None };
     let want = parse_oid(&sysoid)?;

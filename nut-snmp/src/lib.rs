@@ -19,7 +19,7 @@ pub mod tables;
 pub mod value;
 
 pub use agent::{Agent, MapAgent};
-pub use detect::{DetectError, detect};
+pub use detect::{DetectError, detect, mapping_list};
 pub use engine::{Options, Session, SetError, SetRequest};
 pub use mib::{Lookup, LookupEntry, LookupFn, Mapping, Row};
 pub use tables::MAPPINGS;

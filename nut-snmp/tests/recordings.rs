@@ -328,3 +328,20 @@ fn delta_and_tripplite_fallback() {
     assert_eq!(r.getinfo("ups.model"), Some("")); // an empty OCTET STRING
     assert_eq!(r.getinfo("ups.status"), Some("OL"));
 }
+
+#[test]
+fn mapping_list_as_nut_prints_it() {
+    let s = nut_snmp::mapping_list();
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines.len(), 4 + 1 + 30 + 2);
+    assert_eq!(
+        lines[4],
+        " NUMBER\tMAPPING NAME           \tVERSION\tENTRY POINT OID                \tAUTO CHECK OID"
+    );
+    assert_eq!(
+        lines[5],
+        "    1 \tapc_ats                \t    0.6\t.1.3.6.1.4.1.318.1.3.11        \t.1.3.6.1.4.1.318.1.1.8.1.5.0"
+    );
+    assert!(lines[14].ends_with("\t<NULL>"), "{}", lines[14]);
+    assert_eq!(lines[36], "Overall this driver has loaded 30 MIB-to-NUT mapping tables");
+}
