@@ -88,6 +88,28 @@ impl UsbMatcher {
     }
 }
 
+/// NUT's `usb_set_altinterface` setting: `None` when not given (no
+/// SET_INTERFACE request is sent, as in NUT since 2.7.3); else the alternate
+/// setting to select once the interface is claimed, read as `strtol` reads it
+/// (no value: 0), with NUT's warnings for a value that is not a number or not
+/// in 0..=255.
+pub fn alt_setting(params: &DriverParams) -> Option<i64> {
+    if !params.has("usb_set_altinterface") {
+        return None;
+    }
+    let Some(v) = params.get("usb_set_altinterface") else { return Some(0) };
+    let n = nut_hid::mapping::atol(v);
+    let t = v.trim_start();
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        tracing::warn!("usb_set_altinterface: '{v}' is not a valid number");
+    }
+    if !(0..=255).contains(&n) {
+        tracing::warn!("usb_set_altinterface: alternate setting {n} will probably not work");
+    }
+    Some(n)
+}
+
 /// Reads what identifies a device; strings that cannot be read are `None`.
 pub fn device_ids(
     dev: &Device<GlobalContext>,
@@ -216,6 +238,25 @@ impl UsbHid {
     pub fn interface(&self) -> u8 {
         self.interface
     }
+
+    /// Selects alternate setting `alt` of the claimed interface (SET_INTERFACE), as
+    /// NUT does when `usb_set_altinterface` is given ([`alt_setting`]). A failure is
+    /// logged, never fatal.
+    pub fn set_alt_setting(&mut self, alt: i64) {
+        let r = match u8::try_from(alt) {
+            Ok(a) => self.handle.set_alternate_setting(self.interface, a),
+            Err(_) => Err(rusb::Error::InvalidParam),
+        };
+        if let Err(e) = r {
+            tracing::warn!(
+                "setting alternate setting {alt} of interface {} failed: {e}",
+                self.interface
+            );
+        }
+        tracing::info!(
+            "usb_set_altinterface should not be needed; please report this UPS to the NUT developers"
+        );
+    }
 }
 
 impl Drop for UsbHid {
@@ -255,10 +296,9 @@ impl HidLink for UsbHid {
 
     fn read_interrupt(&mut self, buf: &mut [u8], deadline: Instant) -> Result<usize, LinkError> {
         let Some(ep) = self.endpoint_in else { return Err(LinkError::Timeout) };
-        let wait = deadline.saturating_duration_since(Instant::now());
-        if wait.is_zero() {
-            return Err(LinkError::Timeout);
-        }
+        // A deadline already past still reads what the device has queued: libusb's
+        // timeout 0 would mean "forever", so the shortest wait is 1 ms.
+        let wait = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
         self.handle.read_interrupt(ep, buf, wait).map_err(link_error)
     }
 
@@ -269,13 +309,29 @@ impl HidLink for UsbHid {
     }
 }
 
+/// Something that performs the transfers of a Megatec USB bridge: the
+/// device behind a [`UsbRaw`] made with [`UsbRaw::with_transport`] (a test
+/// double, a replay) instead of a libusb handle.
+pub trait RawTransport: Send + 'static {
+    /// Performs one transfer, as [`UsbRaw::transfer`] documents.
+    fn transfer(
+        &mut self,
+        t: &nut_megatec::usb::Transfer,
+    ) -> Result<nut_megatec::usb::TransferResult, LinkError>;
+}
+
 /// A whole USB device for the Megatec serial-over-USB bridges of
 /// `nutdrv_qx` and `blazer_usb`: raw control, interrupt and string
 /// transfers on interface 0 (these bridges are not HID-class drivers'
 /// business: NUT talks to them with libusb directly).
 pub struct UsbRaw {
-    handle: DeviceHandle<GlobalContext>,
+    inner: RawInner,
     ids: UsbIds,
+}
+
+enum RawInner {
+    Device(DeviceHandle<GlobalContext>),
+    Transport(Box<dyn RawTransport>),
 }
 
 impl std::fmt::Debug for UsbRaw {
@@ -300,7 +356,7 @@ impl UsbRaw {
                 let _ = handle.detach_kernel_driver(0);
             }
             match handle.claim_interface(0) {
-                Ok(()) => return Ok((UsbRaw { handle, ids }, what)),
+                Ok(()) => return Ok((UsbRaw { inner: RawInner::Device(handle), ids }, what)),
                 Err(e) => last_error = Some(e),
             }
         }
@@ -308,6 +364,11 @@ impl UsbRaw {
             Some(e) => LinkError::Io(Box::new(e)),
             None => LinkError::Disconnected(Message::cause("no matching USB device found")),
         })
+    }
+
+    /// A device identified as `ids` whose transfers `transport` performs.
+    pub fn with_transport(transport: Box<dyn RawTransport>, ids: UsbIds) -> UsbRaw {
+        UsbRaw { inner: RawInner::Transport(transport), ids }
     }
 
     /// What identifies the device.
@@ -322,15 +383,20 @@ impl UsbRaw {
         t: &nut_megatec::usb::Transfer,
     ) -> Result<nut_megatec::usb::TransferResult, LinkError> {
         use nut_megatec::usb::{Transfer, TransferResult};
+        let handle = match &mut self.inner {
+            RawInner::Device(h) => h,
+            RawInner::Transport(x) => return x.transfer(t),
+        };
         let ms = |m: u32| Duration::from_millis(u64::from(m));
         let r: Result<TransferResult, rusb::Error> = match t {
-            Transfer::ControlOut { request_type, request, value, index, data, timeout_ms } => self
-                .handle
-                .write_control(*request_type, *request, *value, *index, data, ms(*timeout_ms))
-                .map(TransferResult::Done),
+            Transfer::ControlOut { request_type, request, value, index, data, timeout_ms } => {
+                handle
+                    .write_control(*request_type, *request, *value, *index, data, ms(*timeout_ms))
+                    .map(TransferResult::Done)
+            }
             Transfer::ControlIn { request_type, request, value, index, length, timeout_ms } => {
                 let mut buf = vec![0u8; usize::from(*length)];
-                self.handle
+                handle
                     .read_control(
                         *request_type,
                         *request,
@@ -344,28 +410,24 @@ impl UsbRaw {
                         TransferResult::Data(buf)
                     })
             }
-            Transfer::GetString { index, langid: None, .. } => self
-                .handle
+            Transfer::GetString { index, langid: None, .. } => handle
                 .read_string_descriptor_ascii(*index)
                 .map(|s| TransferResult::Data(s.into_bytes())),
             Transfer::GetString { index, langid: Some(lang), length } => {
                 let mut buf = vec![0u8; usize::from(*length).max(2)];
                 // GET_DESCRIPTOR(STRING) in that language: the raw descriptor.
                 let value = (0x03u16 << 8) | u16::from(*index);
-                self.handle.read_control(0x80, 0x06, value, *lang, &mut buf, CONTROL_TIMEOUT).map(
-                    |n| {
-                        buf.truncate(n);
-                        TransferResult::Data(buf)
-                    },
-                )
+                handle.read_control(0x80, 0x06, value, *lang, &mut buf, CONTROL_TIMEOUT).map(|n| {
+                    buf.truncate(n);
+                    TransferResult::Data(buf)
+                })
             }
-            Transfer::InterruptOut { endpoint, data, timeout_ms } => self
-                .handle
-                .write_interrupt(*endpoint, data, ms(*timeout_ms))
-                .map(TransferResult::Done),
+            Transfer::InterruptOut { endpoint, data, timeout_ms } => {
+                handle.write_interrupt(*endpoint, data, ms(*timeout_ms)).map(TransferResult::Done)
+            }
             Transfer::InterruptIn { endpoint, length, timeout_ms } => {
                 let mut buf = vec![0u8; *length];
-                self.handle.read_interrupt(*endpoint, &mut buf, ms(*timeout_ms)).map(|n| {
+                handle.read_interrupt(*endpoint, &mut buf, ms(*timeout_ms)).map(|n| {
                     buf.truncate(n);
                     TransferResult::Data(buf)
                 })
@@ -390,7 +452,9 @@ impl UsbRaw {
 
 impl Drop for UsbRaw {
     fn drop(&mut self) {
-        let _ = self.handle.release_interface(0);
+        if let RawInner::Device(h) = &mut self.inner {
+            let _ = h.release_interface(0);
+        }
     }
 }
 
@@ -429,5 +493,17 @@ mod tests {
         let no_serial = UsbIds { serial: None, ..ids.clone() };
         assert!(!m(&[("serial", ".*")]).matches(&no_serial));
         assert!(UsbMatcher::from_params(&params(&[("vendor", "(")])).is_err());
+    }
+
+    #[test]
+    fn alt_setting_reads_as_nut() {
+        assert_eq!(alt_setting(&params(&[])), None);
+        assert_eq!(alt_setting(&params(&[("usb_set_altinterface", "1")])), Some(1));
+        assert_eq!(alt_setting(&params(&[("usb_set_altinterface", " 2x")])), Some(2));
+        assert_eq!(alt_setting(&params(&[("usb_set_altinterface", "abc")])), Some(0));
+        assert_eq!(alt_setting(&params(&[("usb_set_altinterface", "300")])), Some(300));
+        let mut flag = DriverParams::new("usbhid-ups", "u");
+        flag.values.push(("usb_set_altinterface".into(), None));
+        assert_eq!(alt_setting(&flag), Some(0));
     }
 }

@@ -15,6 +15,7 @@ pub mod blazer;
 pub mod config;
 pub mod crc;
 pub mod error;
+mod hooks;
 pub mod item;
 mod math;
 pub mod protocol;

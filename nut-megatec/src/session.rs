@@ -123,6 +123,31 @@ struct Cmd {
     then: Option<String>,
     /// The step being run, to retry it.
     last: Option<(String, Option<String>)>,
+    /// OMRON: the auto-restart query (`An`/`Af`) that precedes the
+    /// shutdown was sent.
+    prologue: bool,
+}
+
+/// OMRON's auto-restart settings, sent before `shutdown.return` (on) and
+/// `shutdown.stayoff` (off); answered `OK` (`omron_start_auto`).
+static OMRON_START_AUTO: [Item; 2] = [omron_start_auto("An\r"), omron_start_auto("Af\r")];
+
+const fn omron_start_auto(command: &'static str) -> Item {
+    Item {
+        var: "ups.start.auto",
+        info_flags: 0,
+        info_rw: &[],
+        command,
+        min_len: 0,
+        leading: 0,
+        from: 0,
+        to: 0,
+        dfl: None,
+        flags: flags::NONUT,
+        pre_cmd: Hook::None,
+        pre_ans: Hook::OmronCommandAnswer,
+        pre: Hook::None,
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -618,7 +643,8 @@ impl<P: Publish> Session<P> {
                     if it.has(flags::ABSENT) {
                         if self.publish.getinfo(it.var).is_none() {
                             self.publish.setinfo(it.var, it.dfl.unwrap_or(""));
-                            set_var(it, &mut self.publish);
+                            let values = st.rw_values(it, &self.publish);
+                            set_var(it, &values, &mut self.publish);
                         }
                         w.idx += 1;
                         continue;
@@ -664,6 +690,7 @@ impl<P: Publish> Session<P> {
             if let Some(ans) = reuse {
                 let q = query_bytes(it.command);
                 let len = ans.len();
+                st.answer.clone_from(&ans);
                 let res = item::extract(it, &q, &ans, len, st.proto.rejected)
                     .and_then(|f| st.infoval_set(it, &q, &f, &mut self.publish));
                 self.walk_result(&mut st, &mut w, res);
@@ -697,7 +724,8 @@ impl<P: Publish> Session<P> {
         match res {
             Ok(published) => {
                 if published && w.mode == Mode::Init {
-                    set_var(it, &mut self.publish);
+                    let values = st.rw_values(it, &self.publish);
+                    set_var(it, &values, &mut self.publish);
                 }
             }
             Err(e) => {
@@ -837,7 +865,15 @@ impl<P: Publish> Session<P> {
             Request::Cmd(id, name, extra) => {
                 let mut todo = VecDeque::new();
                 todo.push_back((name, extra));
-                Some(Job::Cmd(Cmd { id, todo, current: None, retries: 0, then: None, last: None }))
+                Some(Job::Cmd(Cmd {
+                    id,
+                    todo,
+                    current: None,
+                    retries: 0,
+                    then: None,
+                    last: None,
+                    prologue: false,
+                }))
             }
             Request::Shutdown(id, stayoff) => {
                 let target = if stayoff { "shutdown.stayoff" } else { "shutdown.return" };
@@ -860,6 +896,7 @@ impl<P: Publish> Session<P> {
                     retries: MAXTRIES - 1,
                     then,
                     last: None,
+                    prologue: false,
                 }))
             }
             Request::Set(id, name, value) => {
@@ -884,6 +921,7 @@ impl<P: Publish> Session<P> {
                             retries: 0,
                             then: None,
                             last: None,
+                            prologue: false,
                         }))
                     }
                     Err(e) => {
@@ -913,8 +951,7 @@ impl<P: Publish> Session<P> {
         if self.publish.getinfo(it.var).is_some_and(|v| v.eq_ignore_ascii_case(value)) {
             return Ok(None);
         }
-        let allowed: Vec<&str> =
-            it.info_rw.iter().filter(|v| v.filter == item::RwHook::None).map(|v| v.value).collect();
+        let allowed = st.rw_values(it, &self.publish);
         if it.has(flags::RANGE) {
             if !item::is_numeric(value.as_bytes()) {
                 return Err(bad());
@@ -972,6 +1009,7 @@ impl<P: Publish> Session<P> {
                         c.todo.push_front(last);
                     }
                     c.current = None;
+                    c.prologue = false;
                     return (Some(Job::Cmd(c)), None);
                 }
                 if let Some(next) = c.then.take() {
@@ -979,6 +1017,7 @@ impl<P: Publish> Session<P> {
                     c.todo.push_back((next, None));
                     c.retries = MAXTRIES - 1;
                     c.current = None;
+                    c.prologue = false;
                     return (Some(Job::Cmd(c)), None);
                 }
                 self.events.push_back(Event::CommandDone { id: c.id, result });
@@ -996,8 +1035,27 @@ impl<P: Publish> Session<P> {
             let name = it.var.to_string();
             let (q, ans, len) = match reply {
                 Reply::Bytes(b, _) => {
+                    let q = query_bytes(it.command);
+                    // The item's answer hook (CRC check, OMRON's `OK`).
+                    let b = match st.answer_hook(it, &b) {
+                        HookOut2::Value(a) => a,
+                        HookOut2::Refused => {
+                            return CmdFlow::Done(Err(CommandError::NotAccepted {
+                                name,
+                                answer: escape(&b),
+                            }));
+                        }
+                        HookOut2::Unsupported => {
+                            let source = AnswerError::Unsupported {
+                                query: item::query_name(&q),
+                                var: it.var,
+                                hook: it.pre_ans.name(),
+                            };
+                            return CmdFlow::Done(Err(CommandError::Answer { name, source }));
+                        }
+                    };
                     let l = b.len();
-                    (query_bytes(it.command), b, l)
+                    (q, b, l)
                 }
                 Reply::Failed(e) => {
                     return CmdFlow::Done(Err(CommandError::Answer { name, source: e }));
@@ -1017,6 +1075,9 @@ impl<P: Publish> Session<P> {
                 }
             }
             st.data_has_changed = true;
+            if let Some(i) = OMRON_START_AUTO.iter().position(|p| core::ptr::eq(p, it)) {
+                self.publish.setinfo("ups.start.auto", if i == 0 { "yes" } else { "no" });
+            }
             if c.todo.is_empty() {
                 return CmdFlow::Done(Ok(()));
             }
@@ -1063,6 +1124,19 @@ impl<P: Publish> Session<P> {
             }
             return CmdFlow::Next;
         };
+        if it.pre == Hook::OmronProcessCommand && !c.prologue {
+            let on = name.eq_ignore_ascii_case("shutdown.return");
+            if on || name.eq_ignore_ascii_case("shutdown.stayoff") {
+                // The step stays queued; a failed prologue fails (and
+                // retries) the whole shutdown, as in NUT.
+                c.prologue = true;
+                c.last = None;
+                if let Some(p) = OMRON_START_AUTO.get(usize::from(!on)) {
+                    c.current = Some(p);
+                    return CmdFlow::Query(query_bytes(p.command));
+                }
+            }
+        }
         c.last = c.todo.pop_front();
         let mut value = extra.or_else(|| it.dfl.map(ToString::to_string)).unwrap_or_default();
         if it.pre != Hook::None {
@@ -1162,11 +1236,12 @@ fn process(
             return (Err(e), keep);
         }
     };
+    st.answer.clone_from(&ans);
     (st.infoval_set(it, q, &field, p), keep)
 }
 
 /// NUT `qx_set_var`: flags, string length, enum values, ranges.
-fn set_var(it: &Item, p: &mut dyn Publish) {
+fn set_var(it: &Item, values: &[String], p: &mut dyn Publish) {
     if it.has(flags::NONUT) {
         return;
     }
@@ -1178,15 +1253,13 @@ fn set_var(it: &Item, p: &mut dyn Publish) {
             p.setaux(it.var, item::strtol(v.value));
         }
     }
-    let values = it.info_rw.iter().filter(|v| v.filter == item::RwHook::None);
     if it.has(flags::ENUM) {
-        for v in values.clone() {
-            p.addenum(it.var, v.value);
+        for v in values {
+            p.addenum(it.var, v);
         }
     }
     if it.has(flags::RANGE) {
-        let vals: Vec<&str> = values.map(|v| v.value).collect();
-        for pair in vals.chunks(2) {
+        for pair in values.chunks(2) {
             if let [lo, hi] = pair {
                 let (lo, hi) = (item::strtol(lo), item::strtol(hi));
                 if lo <= i64::from(i32::MAX) && hi <= i64::from(i32::MAX) {
@@ -1222,6 +1295,7 @@ pub fn apply_answer(
         let is_status = starts_ic(it.var, "ups.status");
         let (res, keep) = match &answer_used {
             Some(a) if !a.is_empty() => {
+                st.answer.clone_from(a);
                 let r = item::extract(it, query, a, a.len(), protocol.rejected)
                     .and_then(|f| st.infoval_set(it, query, &f, p));
                 (r, a.clone())

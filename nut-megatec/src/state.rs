@@ -115,6 +115,11 @@ pub(crate) struct State {
     pub(crate) config: Config,
     /// BestUPS Patriot Pro models report the bypass bit inverted.
     pub(crate) inverted_bbb_bit: bool,
+    /// What the BestUPS, Voltronic and Ablerex hooks keep between answers.
+    pub(crate) extra: crate::hooks::Extra,
+    /// The whole answer (after its answer hook) of the item being
+    /// processed, for hooks that read more than their field.
+    pub(crate) answer: Vec<u8>,
 }
 
 impl State {
@@ -128,6 +133,8 @@ impl State {
             data_has_changed: false,
             config,
             inverted_bbb_bit: false,
+            extra: crate::hooks::Extra::default(),
+            answer: Vec::new(),
         }
     }
 
@@ -329,6 +336,20 @@ impl State {
                     None => HookOut2::Refused,
                 }
             }
+            Hook::OmronRejectNak => {
+                if ans.len() >= 3 && ans.starts_with(b"NAK") {
+                    HookOut2::Refused
+                } else {
+                    HookOut2::Value(ans.to_vec())
+                }
+            }
+            Hook::OmronCommandAnswer => {
+                if ans.len() < 2 || !ans.starts_with(b"OK") {
+                    HookOut2::Refused
+                } else {
+                    HookOut2::Value(b"OK\r".to_vec())
+                }
+            }
             Hook::BestupsPreprocessIdAnswer => {
                 if ans.is_empty() {
                     return HookOut2::Value(Vec::new());
@@ -342,7 +363,7 @@ impl State {
         }
     }
 
-    fn unskip(&mut self, var: &str, flag: u16, noflag: u16) -> bool {
+    pub(crate) fn unskip(&mut self, var: &str, flag: u16, noflag: u16) -> bool {
         let found = self.proto.items.iter().enumerate().find(|(_, it)| {
             it.var.eq_ignore_ascii_case(var)
                 && (flag == 0 || it.has(flag))
@@ -511,6 +532,7 @@ impl State {
                 if !matches!(n, 0 | 1 | 2 | 3 | 8 | 9 | 10 | 13 | 14 | 31 | 99) {
                     return HookOut::Refused;
                 }
+                self.voltronic_unskip(n);
                 HookOut::Value(printf("P%02ld", &[Arg::I(n)]))
             }
             Hook::VoltronicMode => {
@@ -781,7 +803,8 @@ impl State {
                         printf(dfl, &[Arg::S("Patriot Pro")])
                     }
                     "320" | "325" | "520" | "525" | "620" => printf("Sola %s", &[Arg::S(v)]),
-                    _ => printf(dfl, &[Arg::S("Unknown ("), Arg::S(v)]),
+                    // NUT passes "Unknown (%s)" as the argument of `%s`.
+                    _ => printf(dfl, &[Arg::S("Unknown (%s)"), Arg::S(v)]),
                 };
                 if v != "PRO" && v != "320" && !self.unskip("battery.runtime", 0, 0) {
                     return HookOut::Refused;
@@ -791,7 +814,7 @@ impl State {
                 }
                 HookOut::Value(out)
             }
-            _ => HookOut::Unsupported,
+            _ => self.run_hook_extra(item, field, p),
         }
     }
 

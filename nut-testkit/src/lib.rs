@@ -4,6 +4,7 @@
 pub mod hid;
 pub mod qxfile;
 pub mod serial;
+pub mod usb_bridge;
 
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
