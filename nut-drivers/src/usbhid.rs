@@ -6,10 +6,13 @@
 //! (feature `usb`) is the [`DriverProgram`](nut_driver::run::DriverProgram) with NUT's
 //! options.
 //!
-//! Timing follows NUT: the interrupt pipe is read first at every poll (its reports are
-//! applied at once), then a quick walk of the status rows, or a full walk every
-//! `pollfreq` seconds and after a SET or a command. The first update after a
-//! (re)connect is quick, as NUT's (the init walk has just read everything).
+//! Timing follows NUT: a quick walk of the status rows every poll interval, a full
+//! walk every `pollfreq` seconds and after a SET or a command. The first update after
+//! a (re)connect is quick, as NUT's (the init walk has just read everything). The
+//! interrupt pipe: the binary listens on it between polls
+//! ([`Settings::interrupt_wait`], waits of at most [`INTERRUPT_WAIT`]) so that a report
+//! is published as soon as it arrives (NUT reads the pipe only at each poll);
+//! otherwise what is queued is read at each poll.
 //!
 //! A device that stops answering makes the data stale; one that disappears is reopened
 //! (same vendor and product ID and serial) when it comes back. Each distinct error is
@@ -31,6 +34,12 @@ pub const DEFAULT_POLLFREQ: u64 = 30;
 
 /// Default interrupt read length when `interruptsize` is not given.
 pub const DEFAULT_INTERRUPT_SIZE: usize = 512;
+
+/// How long the driver waits on the interrupt pipe at a time between polls when it
+/// listens ([`Settings::interrupt_wait`]): NUT 2.8.0's wait on the pipe at each poll,
+/// so a request from `upsd` waits at most as long as with NUT (each wait costs a
+/// wake-up of the driver, so shorter waits cost CPU).
+pub const INTERRUPT_WAIT: Duration = Duration::from_millis(750);
 
 const fn value(name: &'static str, desc: &'static str) -> VarSpec {
     VarSpec::value(name, desc)
@@ -85,6 +94,12 @@ pub struct Settings {
     pub pollonly: bool,
     /// `interruptsize`.
     pub interrupt_size: Option<usize>,
+    /// The poll interval (`pollinterval`): quick polls of the status items.
+    pub poll_interval: Duration,
+    /// Listen on the interrupt pipe between polls, blocking up to this long at a time,
+    /// so that a report the device sends is published at once (the binary sets
+    /// [`INTERRUPT_WAIT`]). `None` (the default): the pipe is drained at each poll only.
+    pub interrupt_wait: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -94,6 +109,8 @@ impl Default for Settings {
             pollfreq: Duration::from_secs(DEFAULT_POLLFREQ),
             pollonly: false,
             interrupt_size: None,
+            poll_interval: Duration::from_secs(2),
+            interrupt_wait: None,
         }
     }
 }
@@ -115,6 +132,7 @@ impl Settings {
             s.pollfreq = Duration::from_secs(n.unsigned_abs());
         }
         s.pollonly = params.has("pollonly");
+        s.poll_interval = params.poll_interval();
         if let Some(v) = params.get("interruptsize") {
             let n = nut_hid::mapping::atol(v);
             if n <= 0 {
@@ -133,6 +151,8 @@ impl Settings {
         m.onlinedischarge = params.has("onlinedischarge");
         m.ondelay = params.get("ondelay").map(str::to_string);
         m.offdelay = params.get("offdelay").map(str::to_string);
+        m.lowbatt = params.get("lowbatt").map(str::to_string);
+        m.max_report = params.has("maxreport");
         Ok(s)
     }
 }
@@ -213,6 +233,12 @@ pub struct UsbhidUps<L> {
     first_update: bool,
     last_logged: Option<String>,
     connected_once: bool,
+    /// When the status items are next due ([`Settings::interrupt_wait`] mode).
+    next_walk: Option<Instant>,
+    /// When the last update began (the next listening update is due at once).
+    woke: Option<Instant>,
+    /// A full update was asked for while listening: the next walk is a full one.
+    full_pending: bool,
 }
 
 impl<L> std::fmt::Debug for UsbhidUps<L> {
@@ -238,6 +264,9 @@ impl<L: HidLink + 'static> UsbhidUps<L> {
             first_update: true,
             last_logged: None,
             connected_once: false,
+            next_walk: None,
+            woke: None,
+            full_pending: false,
         }
     }
 
@@ -252,6 +281,9 @@ impl<L: HidLink + 'static> UsbhidUps<L> {
             first_update: true,
             last_logged: None,
             connected_once: false,
+            next_walk: None,
+            woke: None,
+            full_pending: false,
         }
     }
 
@@ -323,12 +355,26 @@ impl<L: HidLink + 'static> UsbhidUps<L> {
         self.mapper = Some(mapper);
         self.served = Some(ids);
         self.first_update = true;
+        self.full_pending = false;
+        self.next_walk = None;
         self.connected_once = true;
         self.last_logged = None;
         Ok(())
     }
 
-    fn read_interrupts(&mut self, st: &mut Dstate) -> Result<(), DeviceError> {
+    /// Whether the driver listens on the interrupt pipe between polls.
+    fn listening(&self) -> bool {
+        self.settings.interrupt_wait.is_some()
+            && !self.settings.pollonly
+            && self.link.is_some()
+            && self.mapper.as_ref().is_some_and(|m| !m.interrupt_pipe_disabled())
+    }
+
+    /// Reads the interrupt pipe: waits up to `wait` for a first report, then drains
+    /// what is queued; each report is applied at once. A link that gives up before
+    /// `wait` is over (no interrupt endpoint, an error) is not asked again until then,
+    /// so that listening never spins.
+    fn read_interrupts(&mut self, st: &mut Dstate, wait: Duration) -> Result<(), DeviceError> {
         let (Some(link), Some(mapper)) = (self.link.as_mut(), self.mapper.as_mut()) else {
             return Ok(());
         };
@@ -337,18 +383,29 @@ impl<L: HidLink + 'static> UsbhidUps<L> {
         }
         let size = self.settings.interrupt_size.unwrap_or(DEFAULT_INTERRUPT_SIZE);
         let mut buf = vec![0u8; size.max(1)];
-        // Drain what is queued; each report is applied at once.
+        let mut deadline = Instant::now() + wait;
+        let mut applied = 0;
         for _ in 0..16 {
-            let deadline = Instant::now();
             match link.read_interrupt(&mut buf, deadline) {
                 Ok(n) => {
                     let n = n.min(buf.len());
                     let mut io = LinkIo { link: &mut *link, last: None };
-                    mapper.handle_interrupt(&mut io, st, &buf[..n]);
+                    applied += mapper.handle_interrupt(&mut io, st, &buf[..n]);
+                    deadline = Instant::now();
                 }
                 Err(LinkError::Disconnected(c)) => return Err(self.lost(c.to_string())),
-                Err(_) => break,
+                Err(_) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if !left.is_zero() {
+                        std::thread::sleep(left);
+                    }
+                    break;
+                }
             }
+        }
+        // Between polls no walk follows: the status the reports changed goes out now.
+        if applied > 0 && !wait.is_zero() {
+            mapper.publish_status(st);
         }
         Ok(())
     }
@@ -372,13 +429,29 @@ impl<L: HidLink + 'static> Device for UsbhidUps<L> {
         &mut self,
         st: &mut Dstate,
         kind: UpdateKind,
-        _now: Instant,
+        now: Instant,
     ) -> Result<(), DeviceError> {
         if self.mapper.is_none() || self.link.is_none() {
             return Err(DeviceError::Disconnected(Message::cause("not connected")));
         }
-        self.read_interrupts(st)?;
-        let full = kind == UpdateKind::Full && !self.first_update;
+        let listening = self.listening();
+        self.woke = listening.then_some(now);
+        if listening {
+            // Between polls: wait on the interrupt pipe (at most until the next poll).
+            // Between polls: wait on the interrupt pipe (at most until the next poll);
+            // a full update asked for meanwhile is done at that poll, as NUT does.
+            let due = self.next_walk.filter(|&t| !self.first_update && now < t);
+            if let Some(due) = due {
+                self.full_pending |= kind == UpdateKind::Full;
+                let cap = self.settings.interrupt_wait.unwrap_or(INTERRUPT_WAIT);
+                return self.read_interrupts(st, cap.min(due - now));
+            }
+            self.next_walk = Some(now + self.settings.poll_interval);
+        } else {
+            self.read_interrupts(st, Duration::ZERO)?;
+        }
+        let full = (kind == UpdateKind::Full || std::mem::take(&mut self.full_pending))
+            && !self.first_update;
         self.first_update = false;
         let (Some(link), Some(mapper)) = (self.link.as_mut(), self.mapper.as_mut()) else {
             return Err(DeviceError::Disconnected(Message::cause("not connected")));
@@ -436,6 +509,12 @@ impl<L: HidLink + 'static> Device for UsbhidUps<L> {
             }
             None => Err(DeviceError::fatal(Message::cause("Shutdown failed!"))),
         }
+    }
+
+    fn next_wakeup(&self) -> Option<Instant> {
+        // Listening: the next update (a wait on the pipe) is due as soon as the last
+        // one returns.
+        if self.listening() { self.woke } else { None }
     }
 }
 
@@ -497,18 +576,24 @@ mod program {
                     "this driver ignores the port setting ({p}); use the USB matching options"
                 );
             }
-            let settings = Settings::from_params(params)?;
+            let mut settings = Settings::from_params(params)?;
+            settings.interrupt_wait = Some(INTERRUPT_WAIT);
             let matcher = UsbMatcher::from_params(params).map_err(DeviceError::fatal)?;
+            let alt = crate::usb::alt_setting(params);
             let opts = settings.mapping.clone();
             let reopen: Reopen<UsbHid> = Box::new(move |before: Option<&UsbIds>| {
-                UsbHid::open(
+                let mut hid = UsbHid::open(
                     |ids| {
                         matcher.matches(ids)
                             && claimed(ids, &opts)
                             && before.is_none_or(|b| same_device(b, ids))
                     },
                     None,
-                )
+                )?;
+                if let Some(a) = alt {
+                    hid.set_alt_setting(a);
+                }
+                Ok(hid)
             });
             Ok(UsbhidUps::with_reopen(reopen, settings))
         }

@@ -216,8 +216,10 @@ fn every_device_publishes_what_nut_2_8_0_publishes() {
     );
 }
 
-/// Liebert units whose IDs NUT 2.8.0 does not list: with default settings ours serves
-/// them as NUT 2.8.0 does with `productid=` (only that setting's own line differs).
+/// Liebert units whose IDs NUT 2.8.0 does not list (GXT4 10af:0000, PSI5 10af:0002,
+/// GXT5 10af:1000): with default settings ours serves them as NUT 2.8.0 does with
+/// `productid=` (only that setting's own line differs); with `productid=` given,
+/// [`every_device_publishes_what_nut_2_8_0_publishes`] compares them whole.
 #[test]
 fn liebert_units_are_served_without_productid() {
     let mut served = 0;
@@ -230,11 +232,7 @@ fn liebert_units_are_served_without_productid() {
         p.publish(&mut st);
         nut_driver::publish_driver_info(&mut st, "usbhid-ups", DRIVER_VERSION);
         let mut d = Driver::new(UsbhidUps::new(link, settings), st, config);
-        if d.start(Instant::now()).is_err() {
-            // 10af:1000 (GXT5) is in no NUT table we know of: productid= is still needed.
-            assert!(c.name.contains("gxt5"), "{} not served", c.name);
-            continue;
-        }
+        assert!(d.start(Instant::now()).is_ok(), "{} not served by default", c.name);
         d.with_state(|_, st| {
             st.setinfo("driver.parameter.synchronous", p.synchronous.as_str());
         });
@@ -245,9 +243,12 @@ fn liebert_units_are_served_without_productid() {
                 .map(|l| format!("{l}\n"))
                 .collect();
         assert_eq!(upsc(d.dstate()), theirs, "{}", c.name);
+        let read = |ext: &str| std::fs::read_to_string(c.expected.with_extension(ext)).unwrap();
+        assert_eq!(commands(d.dstate()), nut_commands(&read("upscmd")), "{}", c.name);
+        assert_eq!(upsrw(d.dstate()), nut_upsrw(&read("upsrw")), "{}", c.name);
         served += 1;
     }
-    assert_eq!(served, 2);
+    assert_eq!(served, 3, "GXT4, GXT5 and PSI5");
 }
 
 /// The Arduino HIDPowerDevice library, which NUT 2.8.0 cannot open (it asks for the
@@ -495,4 +496,193 @@ fn kill_power_sends_nut_s_sequence() {
     assert_eq!(d.dstate().getinfo("ups.delay.shutdown"), Some("45"));
     ctl.unplug();
     assert!(d.kill_power(Instant::now()).is_err());
+}
+
+/// A link that records the length of every GET_REPORT buffer.
+struct Recording {
+    inner: ReplayHid,
+    lens: std::sync::Arc<std::sync::Mutex<Vec<usize>>>,
+}
+
+impl nut_driver::transport::HidLink for Recording {
+    fn ids(&self) -> &nut_driver::transport::UsbIds {
+        self.inner.ids()
+    }
+    fn report_descriptor(&mut self) -> Result<Vec<u8>, nut_driver::transport::LinkError> {
+        self.inner.report_descriptor()
+    }
+    fn get_report(
+        &mut self,
+        kind: nut_driver::transport::ReportType,
+        id: u8,
+        buf: &mut [u8],
+    ) -> Result<usize, nut_driver::transport::LinkError> {
+        self.lens.lock().unwrap().push(buf.len());
+        self.inner.get_report(kind, id, buf)
+    }
+    fn set_report(
+        &mut self,
+        kind: nut_driver::transport::ReportType,
+        id: u8,
+        data: &[u8],
+    ) -> Result<usize, nut_driver::transport::LinkError> {
+        self.inner.set_report(kind, id, data)
+    }
+    fn read_interrupt(
+        &mut self,
+        buf: &mut [u8],
+        deadline: Instant,
+    ) -> Result<usize, nut_driver::transport::LinkError> {
+        self.inner.read_interrupt(buf, deadline)
+    }
+    fn string(&mut self, index: u8) -> Result<String, nut_driver::transport::LinkError> {
+        self.inner.string(index)
+    }
+}
+
+fn recording(name: &str) -> (Recording, std::sync::Arc<std::sync::Mutex<Vec<usize>>>) {
+    let inner = ReplayHid::from_file(data().join(format!("{name}.hid"))).unwrap();
+    let lens = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    (Recording { inner, lens: lens.clone() }, lens)
+}
+
+/// `maxreport`: as NUT 2.8.0 (on 64-bit systems), every GET_REPORT asks for 8 bytes
+/// whatever the report's length; without it, for the report's own length.
+#[test]
+fn maxreport_asks_for_a_fixed_length() {
+    let (link, lens) = recording(APC);
+    let t0 = Instant::now();
+    let mut d = start(link, &params(Some("maxreport")), t0);
+    steps(&mut d, t0, 2);
+    let lens = lens.lock().unwrap().clone();
+    assert!(!lens.is_empty());
+    assert!(lens.iter().all(|&l| l == nut_hid::mapping::MAX_REPORT_REQUEST), "{lens:?}");
+    assert!(d.device().mapper().unwrap().max_report());
+
+    let (link, lens) = recording(APC);
+    let d = start(link, &params(None), t0);
+    assert!(!d.device().mapper().unwrap().max_report());
+    let lens = lens.lock().unwrap().clone();
+    assert!(lens.iter().any(|&l| l != nut_hid::mapping::MAX_REPORT_REQUEST), "{lens:?}");
+}
+
+/// `lowbatt`, `ondelay`, `offdelay`: written over what the device says, as numbers
+/// (`strtol`), when the variable exists, as NUT 2.8.0 does after its init walk.
+#[test]
+fn lowbatt_ondelay_offdelay_override_the_device() {
+    let link = ReplayHid::from_file(data().join(format!("{APC}.hid"))).unwrap();
+    let base = start(link, &params(None), Instant::now());
+    assert!(base.dstate().getinfo("battery.charge.low").is_some());
+    assert_ne!(base.dstate().getinfo("battery.charge.low"), Some("15"));
+
+    let link = ReplayHid::from_file(data().join(format!("{APC}.hid"))).unwrap();
+    let p = params(Some("lowbatt = 15"));
+    let d = start(link, &p, Instant::now());
+    assert_eq!(d.dstate().getinfo("battery.charge.low"), Some("15"));
+    assert_eq!(d.dstate().getinfo("driver.parameter.lowbatt"), Some("15"));
+
+    let link = ReplayHid::from_file(data().join(format!("{APC}.hid"))).unwrap();
+    let d = start(link, &params(Some("offdelay = \"45s\"")), Instant::now());
+    assert_eq!(d.dstate().getinfo("ups.delay.shutdown"), Some("45"));
+}
+
+/// A replay link whose interrupt pipe the test feeds; `read_interrupt` really waits.
+struct Fed {
+    inner: Recording,
+    queue: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Vec<u8>>>>,
+}
+
+impl nut_driver::transport::HidLink for Fed {
+    fn ids(&self) -> &nut_driver::transport::UsbIds {
+        self.inner.ids()
+    }
+    fn report_descriptor(&mut self) -> Result<Vec<u8>, nut_driver::transport::LinkError> {
+        self.inner.report_descriptor()
+    }
+    fn get_report(
+        &mut self,
+        kind: nut_driver::transport::ReportType,
+        id: u8,
+        buf: &mut [u8],
+    ) -> Result<usize, nut_driver::transport::LinkError> {
+        self.inner.get_report(kind, id, buf)
+    }
+    fn set_report(
+        &mut self,
+        kind: nut_driver::transport::ReportType,
+        id: u8,
+        data: &[u8],
+    ) -> Result<usize, nut_driver::transport::LinkError> {
+        self.inner.set_report(kind, id, data)
+    }
+    fn read_interrupt(
+        &mut self,
+        buf: &mut [u8],
+        deadline: Instant,
+    ) -> Result<usize, nut_driver::transport::LinkError> {
+        if let Some(r) = self.queue.lock().unwrap().pop_front() {
+            let n = r.len().min(buf.len());
+            buf[..n].copy_from_slice(&r[..n]);
+            return Ok(n);
+        }
+        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+        Err(nut_driver::transport::LinkError::Timeout)
+    }
+    fn string(&mut self, index: u8) -> Result<String, nut_driver::transport::LinkError> {
+        self.inner.string(index)
+    }
+}
+
+/// Listening (the binary's mode): between polls the driver waits on the interrupt
+/// pipe and publishes the status a report changes at once, without a walk; the
+/// status items are still walked every poll interval.
+#[test]
+fn listening_publishes_interrupt_reports_between_polls() {
+    use nut_hid::{ReportDescriptor, UsageTables};
+    let text = std::fs::read_to_string(data().join(format!("{APC}.hid"))).unwrap();
+    let desc =
+        ReportDescriptor::parse(&nut_testkit::hid::HidFile::parse(&text).descriptor).unwrap();
+    let ac = desc
+        .find_str(
+            "UPS.PowerSummary.PresentStatus.ACPresent",
+            &UsageTables::standard(),
+            nut_hid::ReportType::Input,
+        )
+        .unwrap()
+        .clone();
+    let mut report = vec![0u8; desc.nut_report_len(ac.report_id).unwrap()];
+    report[0] = ac.report_id;
+    ac.insert(&mut report, 0).unwrap();
+
+    let (rec, lens) = recording(APC);
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+    let link = Fed { inner: rec, queue: queue.clone() };
+    let p = params(None);
+    let mut settings = Settings::from_params(&p).unwrap();
+    let wait = Duration::from_millis(20);
+    settings.interrupt_wait = Some(wait);
+    let config = DriverConfig { timing: timing(&settings), ..DriverConfig::default() };
+    let t0 = Instant::now();
+    let mut d = Driver::new(UsbhidUps::new(link, settings), Dstate::new(), config);
+    d.start(t0).unwrap();
+    let status = |d: &Driver<_>| d.dstate().getinfo("ups.status").unwrap_or("").to_string();
+    let online = status(&d);
+    assert!(online.contains("OL"), "{online}");
+    // Listening: the next update is due at once.
+    assert!(d.poll_timeout().is_some_and(|t| t <= Instant::now()));
+    let reads = lens.lock().unwrap().len();
+    // Nothing on the pipe: a wait of about `wait`, no walk.
+    let before = Instant::now();
+    d.handle_timeout(Instant::now());
+    assert!(before.elapsed() >= wait);
+    assert_eq!(lens.lock().unwrap().len(), reads, "no report read between polls");
+    // A report: published by this update, still without a walk.
+    queue.lock().unwrap().push_back(report);
+    d.handle_timeout(Instant::now());
+    assert!(status(&d).contains("OB"), "{}", status(&d));
+    assert_eq!(lens.lock().unwrap().len(), reads);
+    // At the poll interval the status items are read again (the device says OL).
+    d.handle_timeout(t0 + Duration::from_secs(2));
+    assert!(lens.lock().unwrap().len() > reads);
+    assert_eq!(status(&d), online);
 }

@@ -87,9 +87,10 @@ fn selection_matches_nut_2_8_0() {
 #[test]
 fn later_liebert_ids() {
     // Two of the three productid Liebert units are in the table of NUT 2.8.2;
-    // the GXT5 (10af:1000) is not in any release's table.
+    // the GXT5 (10af:1000) is in no release's table, and taken beyond NUT (2.8.0
+    // serves it correctly when `productid` forces it).
     let opts = SelectOptions { later_ids: true, ..SelectOptions::default() };
-    for (pid, claimed) in [(0x0000, true), (0x0002, true), (0x1000, false)] {
+    for (pid, claimed) in [(0x0000, true), (0x0002, true), (0x1000, true), (0x1001, false)] {
         let dev = Device { vendor_id: 0x10af, product_id: pid, ..Device::default() };
         let got = select_with(&dev, &opts);
         assert_eq!(got.is_some(), claimed, "{pid:04x}");

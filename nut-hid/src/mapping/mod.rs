@@ -160,7 +160,16 @@ pub struct Options {
     pub offdelay: Option<String>,
     /// Do not accept the USB IDs later NUT releases added (NUT 2.8.0's table only).
     pub strict_2_8_0_ids: bool,
+    /// `lowbatt`, written to `battery.charge.low` when that variable exists.
+    pub lowbatt: Option<String>,
+    /// `maxreport`: every GET_REPORT asks for [`MAX_REPORT_REQUEST`] bytes instead of
+    /// the report's length (also turned on by the APC tweak for some Back-UPS models).
+    pub max_report: bool,
 }
+
+/// The length NUT 2.8.0's `maxreport` tweak asks for: it requests the size of its
+/// report buffer pointer, 8 bytes on 64-bit systems (4 on 32-bit ones).
+pub const MAX_REPORT_REQUEST: usize = 8;
 
 /// Why a [`Mapper`] cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -233,6 +242,10 @@ pub struct Mapper {
     product_id: u16,
     hook: Option<IdHook>,
     fixed_descriptor: bool,
+    /// NUT's `max_report_size`: the `maxreport` option or the APC tweak.
+    max_report: bool,
+    /// A report buffer to read into (the one the last read replaced).
+    spare: Vec<u8>,
 }
 
 /// The [`Env`] the conversions see: published variables, cached strings and reports,
@@ -351,7 +364,11 @@ impl Mapper {
             strings: BTreeMap::new(),
             data_has_changed: false,
             in_full_walk: false,
+            max_report: opts.max_report
+                || (hook == Some(IdHook::ApcMaxReportTweak)
+                    && dev.product.is_some_and(subdrivers::apc::wants_max_report)),
             opts: opts.clone(),
+            spare: Vec::new(),
             vendor_id: dev.vendor_id,
             product_id: dev.product_id,
             hook,
@@ -400,6 +417,12 @@ impl Mapper {
         self.kept.len()
     }
 
+    /// Whether GET_REPORT asks for [`MAX_REPORT_REQUEST`] bytes (NUT's `maxreport`
+    /// tweak, by option or for the APC models that need it).
+    pub fn max_report(&self) -> bool {
+        self.max_report
+    }
+
     /// The largest report the device may send, ID byte included (for interrupt reads).
     pub fn max_report_len(&self) -> usize {
         self.desc.nut_report_lens().map(|(_, l)| l).max().unwrap_or(1)
@@ -445,16 +468,52 @@ impl Mapper {
         if self.failed.contains(&id) {
             return Err(IoError::Failed);
         }
-        let mut buf = alloc::vec![0u8; self.report_buf_len(id).max(1)];
-        let n = match io.get_report(ReportType::Feature, id, &mut buf) {
+        let len = self.report_buf_len(id).max(1);
+        if self.max_report {
+            return self.fetch_max_report(io, id, len);
+        }
+        // Read into the spare buffer; on success it becomes the cached report and the
+        // report it replaces becomes the spare (no allocation per read).
+        let mut buf = core::mem::take(&mut self.spare);
+        buf.clear();
+        buf.resize(len, 0);
+        let r = io.get_report(ReportType::Feature, id, &mut buf);
+        let n = match r {
             Ok(n) if n > 0 => n,
+            Ok(_) | Err(IoError::Failed) => {
+                self.spare = buf;
+                self.failed.insert(id);
+                return Err(IoError::Failed);
+            }
+            Err(e) => {
+                self.spare = buf;
+                return Err(e);
+            }
+        };
+        buf.truncate(n.min(len));
+        if let Some(old) = self.cache.insert(id, buf) {
+            self.spare = old;
+        }
+        self.fresh.insert(id);
+        Ok(())
+    }
+
+    /// NUT's `maxreport` fetch: asks for [`MAX_REPORT_REQUEST`] bytes and lays the
+    /// answer over the report buffer of the descriptor's length (bytes it did not send
+    /// keep their last value, zero at first, as in NUT's buffer).
+    fn fetch_max_report(&mut self, io: &mut dyn HidIo, id: u8, len: usize) -> Result<(), IoError> {
+        let mut answer = [0u8; MAX_REPORT_REQUEST];
+        let n = match io.get_report(ReportType::Feature, id, &mut answer) {
+            Ok(n) if n > 0 => n.min(answer.len()),
             Ok(_) | Err(IoError::Failed) => {
                 self.failed.insert(id);
                 return Err(IoError::Failed);
             }
             Err(e) => return Err(e),
         };
-        buf.truncate(n.min(buf.len()));
+        let mut buf = self.cache.remove(&id).unwrap_or_default();
+        buf.resize(len.max(n), 0);
+        buf[..n].copy_from_slice(&answer[..n]);
         self.cache.insert(id, buf);
         self.fresh.insert(id);
         Ok(())
@@ -652,14 +711,14 @@ impl Mapper {
                 seen.insert(row.var);
             }
         }
-        if out.getinfo("ups.delay.start").is_some() {
-            if let Some(v) = &self.opts.ondelay {
-                out.setinfo("ups.delay.start", v);
-            }
-        }
-        if out.getinfo("ups.delay.shutdown").is_some() {
-            if let Some(v) = &self.opts.offdelay {
-                out.setinfo("ups.delay.shutdown", v);
+        // The user's settings, read as numbers (`strtol`) as NUT does.
+        for (var, setting) in [
+            ("battery.charge.low", &self.opts.lowbatt),
+            ("ups.delay.start", &self.opts.ondelay),
+            ("ups.delay.shutdown", &self.opts.offdelay),
+        ] {
+            if let (Some(v), Some(_)) = (setting, out.getinfo(var)) {
+                out.setinfo(var, &atol(v).to_string());
             }
         }
         let off = self.find_row("load.off.delay").is_some();

@@ -4,7 +4,8 @@
 //! and Liebert (`10af`, PSA/GXT units whose exponents are sometimes broken).
 //!
 //! Beyond 2.8.0: NUT 2.8.2 added 10af:0000 (GXT4) and 10af:0002 (PowerSure
-//! PSI5) to this table (marked with [`UsbId::since`]); later NUT also reads
+//! PSI5) to this table (marked with [`UsbId::since`]); we also take 10af:1000
+//! (GXT5, in no NUT table, served by 2.8.0 with `productid=`); later NUT also reads
 //! 10af:0002's descriptor at HID index 1 and widened the exponent fix-up.
 //!
 //! The tables below are generated from NUT's source as data; the
@@ -244,6 +245,9 @@ pub static USB_IDS: &[UsbId] = &[
     UsbId::later(0x10af, 0x0000, "2.8.2"),
     // Liebert PowerSure PSI5 (added in NUT 2.8.2, not claimed by 2.8.0)
     UsbId::later(0x10af, 0x0002, "2.8.2"),
+    // Liebert (Vertiv) GXT5: in no NUT table; NUT 2.8.0 serves it correctly with
+    // `productid=1000` (NUT issue 3613), so ours takes it by default.
+    UsbId::later(0x10af, 0x1000, "beyond NUT (issue 3613)"),
 ];
 
 /// The `hid_info_t` rows, in NUT's order. At init NUT keeps, per

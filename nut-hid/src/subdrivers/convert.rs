@@ -379,7 +379,32 @@ fn fixed(prec: usize, v: f64) -> String {
     if v.is_infinite() {
         return String::from(if v < 0.0 { "-inf" } else { "inf" });
     }
-    format!("{v:.prec$}")
+    fixed_exact_integer(prec, v).unwrap_or_else(|| format!("{v:.prec$}"))
+}
+
+/// `%.<prec>f` of `v` without the exact decimal expansion, when `v * 10^prec`
+/// rounds to an integer `n` below 2^52 (most UPS values: `230`, `13.6`). Then
+/// the exact product is within 0.5 of `n`, never at a tie (a tie would be
+/// representable, so not rounded to `n`), and `n` is what `printf` prints.
+fn fixed_exact_integer(prec: usize, v: f64) -> Option<String> {
+    const POW10: [f64; 7] = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6];
+    let scaled = v * *POW10.get(prec)?;
+    if scaled.is_nan() || scaled.abs() >= 4_503_599_627_370_496.0 {
+        return None;
+    }
+    let n = scaled as i64;
+    // A fraction left, or -0 (printf keeps the sign of a negative zero).
+    if n as f64 != scaled || (n == 0 && v.is_sign_negative()) {
+        return None;
+    }
+    let a = n.unsigned_abs();
+    let div = 10u64.pow(u32::try_from(prec).ok()?);
+    let sign = if n < 0 { "-" } else { "" };
+    Some(if prec == 0 {
+        format!("{sign}{a}")
+    } else {
+        format!("{sign}{}.{:0prec$}", a / div, a % div)
+    })
 }
 
 /// C's `round`: halves away from zero (no_std has no `f64::round`).

@@ -249,8 +249,8 @@ pub struct UsbId {
     pub product_id: u16,
     /// What matching this ID sets up.
     pub hook: Option<IdHook>,
-    /// `None` for IDs of NUT 2.8.0; else the NUT release that added the ID
-    /// (we accept them too, beyond 2.8.0).
+    /// `None` for IDs of NUT 2.8.0; else the NUT release that added the ID, or
+    /// why we take an ID no NUT release lists (we accept them too, beyond 2.8.0).
     pub since: Option<&'static str>,
 }
 

@@ -616,6 +616,28 @@ fn formats() {
     assert_eq!(format_value("%5.1f", 2.0).as_deref(), Some("  2.0"));
     assert_eq!(format_value("%s", 2.0), None);
     assert_eq!(format_value("20", 2.0), None);
+    assert_eq!(format_value("%.1f", 13.6).as_deref(), Some("13.6"));
+    assert_eq!(format_value("%.2f", -0.05).as_deref(), Some("-0.05"));
+    assert_eq!(format_value("%.0f", -0.0).as_deref(), Some("-0"));
+    assert_eq!(format_value("%.1f", 0.15).as_deref(), Some("0.1"));
+}
+
+/// The integer fast path of `%.Nf` prints what the exact decimal expansion prints
+/// (Rust's `{:.N}`, which rounds the exact binary value half to even as glibc does).
+#[test]
+fn fixed_formats_agree_with_the_exact_expansion() {
+    let mut values = alloc::vec![0.0, -0.0, 0.5, 1.5, 2.5, -2.5, 1e15, 4.5e15, 9.1e15, -7.3e15];
+    for k in -20_000i32..20_000 {
+        let k = f64::from(k);
+        values.extend([k, k / 10.0, k / 100.0, k / 1000.0, k * 0.1, k * 0.01, k * 1.7, k / 3.0]);
+    }
+    for v in values {
+        for prec in 0..=6 {
+            let fmt = alloc::format!("%.{prec}f");
+            let exact = alloc::format!("{v:.prec$}");
+            assert_eq!(format_value(&fmt, v), Some(exact), "{fmt} of {v:e}");
+        }
+    }
 }
 
 #[test]

@@ -1,0 +1,390 @@
+//! `usbhid-ups` measurements, run by hand (see `benches/README.md`, section
+//! "usbhid-ups"): both tests are `#[ignore]`d and need Debian's NUT 2.8.0
+//! (`/lib/nut/usbhid-ups`, `upsd`, `upsc`) and, for the side-by-side run, the
+//! `fakeusb` shim (`../shared/tools/fakeusb`, or the directory in `FAKEUSB_DIR`),
+//! which they compile into their temporary directory. They fail when a peer is
+//! missing.
+//!
+//! * [`bench_side_by_side`]: ours and Debian's `usbhid-ups`, one after the other,
+//!   each under Debian's `upsd` on the same simulated device (`fakeusb` presenting a
+//!   `.hid` file): time from start to data served (`upsc` polled every 10 ms),
+//!   CPU time of the driver process per full poll (`/proc/<pid>/task/*/schedstat`,
+//!   nanoseconds on CPU summed over the threads), resident memory (`VmRSS`).
+//! * [`interrupt_report_reaches_upsd`]: our driver core and device in this process,
+//!   serving its socket to Debian's `upsd`, over a replay link whose interrupt pipe
+//!   the test feeds: time from handing an interrupt report to the link until a
+//!   client of `upsd` sees the new `ups.status`.
+#![cfg(feature = "usb")]
+
+mod common;
+
+use common::Setup;
+use nut_driver::SockConnId;
+use nut_driver::params::DriverParams;
+use nut_driver::transport::{HidLink, LinkError, ReportType as LinkType, UsbIds};
+use nut_driver::{Driver, DriverConfig, Dstate, Timing};
+use nut_drivers::usbhid::{DRIVER_VERSION, INTERRUPT_WAIT, Settings, UsbhidUps, VARS};
+use nut_hid::{ReportDescriptor, UsageTables};
+use nut_testkit::hid::{HidFile, ReplayHid};
+use nut_testkit::{Proc, peer, wait_until};
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+const OURS: &str = env!("CARGO_BIN_EXE_usbhid-ups");
+const NUT: &str = "/lib/nut/usbhid-ups";
+
+/// The devices measured: a small APC and a large Eaton (MGE) descriptor, both with
+/// logged reports.
+const DEVICES: &[&str] = &["apc-back-ups-es-850g2_issue1304", "eaton-9px-2200grt-l_issue3295"];
+
+/// How long CPU time is measured, and the poll interval (every poll is a full one:
+/// `pollfreq` is below it).
+const WINDOW: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_secs(2);
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hid")
+}
+
+/// Compiles `fakeusb.c` into `dir` (as its Makefile does) and returns the library.
+fn build_fakeusb(dir: &Path) -> PathBuf {
+    let src = std::env::var_os("FAKEUSB_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/fakeusb"),
+        PathBuf::from,
+    );
+    let c = src.join("fakeusb.c");
+    assert!(c.exists(), "fakeusb source not found at {} (set FAKEUSB_DIR)", c.display());
+    let out = dir.join("libfakeusb.so");
+    let st = Command::new("cc")
+        .args(["-O2", "-Wall", "-fPIC", "-fvisibility=hidden", "-shared"])
+        .arg("-Wl,-soname,libusb-1.0.so.0")
+        .arg("-o")
+        .arg(&out)
+        .arg(&c)
+        .arg("-lpthread")
+        .status()
+        .expect("run cc");
+    assert!(st.success(), "building fakeusb failed");
+    out
+}
+
+/// Nanoseconds on CPU of every thread of `pid` (first field of `schedstat`).
+fn cpu_ns(pid: u32) -> u64 {
+    let mut total = 0;
+    for e in std::fs::read_dir(format!("/proc/{pid}/task")).expect("process gone") {
+        let p = e.unwrap().path().join("schedstat");
+        if let Ok(s) = std::fs::read_to_string(p) {
+            total += s.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        }
+    }
+    total
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    let st = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    st.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// The variables `upsc` shows, without the lines that name the binary or the run.
+fn comparable(upsc: &str) -> Vec<String> {
+    upsc.lines()
+        .filter(|l| {
+            !l.starts_with("driver.version")
+                && !l.starts_with("driver.name")
+                && !l.starts_with("driver.parameter.pollfreq")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+struct Row {
+    to_data: Duration,
+    cpu_per_poll_us: f64,
+    cpu_ms: f64,
+    rss_kb: u64,
+    vars: Vec<String>,
+}
+
+fn measure(lib: &Path, exe: &str, hid: &Path) -> Row {
+    let conf = "[u]\n  driver = usbhid-ups\n  port = auto\n  pollinterval = 2\n  pollfreq = 1\n";
+    let mut s = Setup::new(conf);
+    s.upsd();
+    let mut cmd = Command::new(exe);
+    cmd.args(["-a", "u", "-F", "-u", "root"]);
+    s.env(&mut cmd);
+    cmd.env("LD_PRELOAD", lib).env("FAKEUSB_DEVICE", hid);
+    let t0 = Instant::now();
+    s.procs.push(Proc::spawn("driver", cmd, s.dir.path()));
+    let target = s.target("u");
+    let mut last = String::new();
+    let ready = wait_until(Duration::from_secs(60), Duration::from_millis(10), || {
+        let (ok, out) = s.upsc(&[&target]);
+        last = out;
+        ok && last.contains("ups.status:") && !last.contains("WAIT")
+    });
+    let to_data = t0.elapsed();
+    assert!(ready, "{exe} never served {}: {last}\n{}", hid.display(), s.procs[1].log());
+    let pid = s.procs[1].pid();
+    // The first polls after start, then the window.
+    std::thread::sleep(Duration::from_secs(3));
+    let c0 = cpu_ns(pid);
+    std::thread::sleep(WINDOW);
+    let cpu = cpu_ns(pid) - c0;
+    let polls = (WINDOW.as_secs() / POLL.as_secs()).max(1);
+    let rss_kb = rss_kb(pid);
+    let (_, upsc) = s.upsc(&[&target]);
+    Row {
+        to_data,
+        cpu_per_poll_us: cpu as f64 / 1e3 / polls as f64,
+        cpu_ms: cpu as f64 / 1e6,
+        rss_kb,
+        vars: comparable(&upsc),
+    }
+}
+
+/// Ours and Debian's usbhid-ups on the same simulated devices. Run by hand:
+/// see benches/README.md.
+#[test]
+#[ignore = "measurement, run by hand (benches/README.md)"]
+fn bench_side_by_side() {
+    assert!(Path::new(NUT).exists(), "{NUT} missing (apt-get install nut-server)");
+    let _ = peer("upsd");
+    let dir = nut_testkit::temp_dir();
+    let lib = build_fakeusb(dir.path());
+    println!("| device | driver | start to data | CPU per full poll | RSS |");
+    println!("|---|---|---|---|---|");
+    for dev in DEVICES {
+        let hid = data().join(format!("{dev}.hid"));
+        let ours = measure(&lib, OURS, &hid);
+        let nut = measure(&lib, NUT, &hid);
+        for (who, r) in [("ours", &ours), ("NUT 2.8.0", &nut)] {
+            println!(
+                "| {dev} | {who} | {:.3} s | {:.0} µs ({:.1} ms in {} s) | {} kB |",
+                r.to_data.as_secs_f64(),
+                r.cpu_per_poll_us,
+                r.cpu_ms,
+                WINDOW.as_secs(),
+                r.rss_kb
+            );
+        }
+        // Same device, same data (values are static under fakeusb).
+        assert_eq!(ours.vars, nut.vars, "{dev}: ours and NUT's upsc differ");
+    }
+}
+
+/// A replay link whose interrupt pipe the test feeds: `read_interrupt` waits (really)
+/// until a report is handed in or the deadline passes.
+struct Fed {
+    inner: ReplayHid,
+    queue: Arc<(Mutex<VecDeque<Vec<u8>>>, Condvar)>,
+}
+
+impl HidLink for Fed {
+    fn ids(&self) -> &UsbIds {
+        self.inner.ids()
+    }
+    fn report_descriptor(&mut self) -> Result<Vec<u8>, LinkError> {
+        self.inner.report_descriptor()
+    }
+    fn get_report(&mut self, kind: LinkType, id: u8, buf: &mut [u8]) -> Result<usize, LinkError> {
+        self.inner.get_report(kind, id, buf)
+    }
+    fn set_report(&mut self, kind: LinkType, id: u8, data: &[u8]) -> Result<usize, LinkError> {
+        self.inner.set_report(kind, id, data)
+    }
+    fn read_interrupt(&mut self, buf: &mut [u8], deadline: Instant) -> Result<usize, LinkError> {
+        let (lock, cv) = &*self.queue;
+        let mut q = lock.lock().unwrap();
+        loop {
+            if let Some(r) = q.pop_front() {
+                let n = r.len().min(buf.len());
+                buf[..n].copy_from_slice(&r[..n]);
+                return Ok(n);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(LinkError::Timeout);
+            }
+            q = cv.wait_timeout(q, left).unwrap().0;
+        }
+    }
+    fn string(&mut self, index: u8) -> Result<String, LinkError> {
+        self.inner.string(index)
+    }
+}
+
+/// Serves the driver socket at `path` to `upsd` on this thread until `stop`: one
+/// loop of device updates (which wait on the interrupt pipe between polls, as the
+/// binary's device thread does) and socket I/O.
+fn serve<L: HidLink + 'static>(mut d: Driver<UsbhidUps<L>>, path: &Path, stop: &AtomicBool) {
+    let listener = UnixListener::bind(path).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let mut conns: Vec<(SockConnId, UnixStream)> = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !stop.load(Ordering::Relaxed) {
+        if let Ok((s, _)) = listener.accept() {
+            s.set_nonblocking(true).unwrap();
+            conns.push((d.accept(), s));
+        }
+        if d.poll_timeout().is_some_and(|t| t <= Instant::now()) {
+            d.handle_timeout(Instant::now());
+        }
+        conns.retain_mut(|(id, s)| {
+            loop {
+                match s.read(&mut buf) {
+                    Ok(0) => {
+                        d.handle_conn_closed(*id);
+                        return false;
+                    }
+                    Ok(n) => d.handle_conn_bytes(*id, &buf[..n], Instant::now()),
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(_) => {
+                        d.handle_conn_closed(*id);
+                        return false;
+                    }
+                }
+            }
+            while let Some(out) = d.poll_transmit(*id) {
+                match s.write(out) {
+                    Ok(n) if n > 0 => d.transmitted(*id, n),
+                    _ => break,
+                }
+            }
+            true
+        });
+        while d.poll_event().is_some() {}
+    }
+}
+
+/// `GET VAR` over one upsd connection.
+struct Client {
+    w: TcpStream,
+    r: BufReader<TcpStream>,
+}
+
+impl Client {
+    fn connect(port: u16) -> Client {
+        let w = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        w.set_nodelay(true).unwrap();
+        let r = BufReader::new(w.try_clone().unwrap());
+        Client { w, r }
+    }
+    fn get(&mut self, var: &str) -> String {
+        writeln!(self.w, "GET VAR u {var}").unwrap();
+        let mut line = String::new();
+        self.r.read_line(&mut line).unwrap();
+        line.trim_end().to_string()
+    }
+}
+
+/// An interrupt report reaches `upsd` within 10 ms. Run by hand: see
+/// benches/README.md.
+#[test]
+#[ignore = "measurement, run by hand (benches/README.md)"]
+fn interrupt_report_reaches_upsd() {
+    let name = "apc-back-ups-es-850g2_issue1304";
+    let hid = data().join(format!("{name}.hid"));
+    let text = std::fs::read_to_string(&hid).unwrap();
+    let file = HidFile::parse(&text);
+    let desc = ReportDescriptor::parse(&file.descriptor).unwrap();
+    let ac = desc
+        .find_str(
+            "UPS.PowerSummary.PresentStatus.ACPresent",
+            &UsageTables::standard(),
+            nut_hid::ReportType::Input,
+        )
+        .expect("an Input ACPresent")
+        .clone();
+    let len = desc.nut_report_len(ac.report_id).unwrap();
+
+    let mut s = Setup::new("[u]\n  driver = usbhid-ups\n  port = auto\n");
+    let sock = s.state.join("usbhid-ups-u");
+    let conf = nut_proto::config::upsconf::UpsConf::parse(
+        "ups.conf",
+        b"[u]\n  driver = usbhid-ups\n  port = auto\n",
+    );
+    let mut p = DriverParams::new("usbhid-ups", "u");
+    p.read_ups_conf(&conf, VARS).unwrap();
+    let mut settings = Settings::from_params(&p).unwrap();
+    settings.interrupt_wait = Some(INTERRUPT_WAIT);
+    let queue = Arc::new((Mutex::new(VecDeque::new()), Condvar::new()));
+    let link = Fed { inner: ReplayHid::from_file(&hid).unwrap(), queue: queue.clone() };
+    let timing = Timing { full_update: Some(settings.pollfreq), ..Timing::default() };
+    let config = DriverConfig { timing, ..DriverConfig::default() };
+    let mut st = Dstate::new();
+    p.publish(&mut st);
+    nut_driver::publish_driver_info(&mut st, "usbhid-ups", DRIVER_VERSION);
+    let mut d = Driver::new(UsbhidUps::new(link, settings), st, config);
+    d.start(Instant::now()).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let server = {
+        let stop = stop.clone();
+        let sock = sock.clone();
+        std::thread::spawn(move || serve(d, &sock, &stop))
+    };
+    // Stops the serving thread however the test ends.
+    struct Stop(Arc<AtomicBool>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let _stop = Stop(stop.clone());
+    assert!(nut_testkit::wait_for_path(&sock, Duration::from_secs(10)));
+    s.upsd();
+    s.upsc_ready("u");
+    let mut c = Client::connect(s.port);
+    let mut lat = Vec::new();
+    for round in 0..20 {
+        // Wait for the polled status (each poll reads it back from the device).
+        let mut base = String::new();
+        assert!(wait_until(Duration::from_secs(10), Duration::from_millis(5), || {
+            base = c.get("ups.status");
+            base.starts_with("VAR u ups.status") && base.contains("OL")
+        }));
+        // Power lost: ACPresent 0 (the other bits of the report 0 too).
+        let mut report = vec![0u8; len];
+        if desc.uses_report_ids() {
+            report[0] = ac.report_id;
+        }
+        ac.insert(&mut report, 0).unwrap();
+        let t0 = Instant::now();
+        {
+            let (q, cv) = &*queue;
+            q.lock().unwrap().push_back(report);
+            cv.notify_all();
+        }
+        let mut now = String::new();
+        while t0.elapsed() < Duration::from_secs(5) {
+            now = c.get("ups.status");
+            if now != base {
+                break;
+            }
+        }
+        let dt = t0.elapsed();
+        assert!(now.contains("OB"), "round {round}: {base} -> {now}");
+        lat.push(dt);
+    }
+    stop.store(true, Ordering::Relaxed);
+    server.join().unwrap();
+    lat.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "interrupt report to upsd (GET VAR ups.status), {} rounds: min {:.2} ms, median {:.2} ms, max {:.2} ms",
+        lat.len(),
+        ms(lat[0]),
+        ms(lat[lat.len() / 2]),
+        ms(lat[lat.len() - 1])
+    );
+    assert!(lat[lat.len() - 1] < Duration::from_millis(10), "{lat:?}");
+}
