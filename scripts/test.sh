@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 # libusb-1.0-0-dev and pkg-config: the `usb` feature of nut-drivers, which
 # the clippy and doc guards build (--all-features).
 # nut-snmp (Debian's snmp-ups), snmpsim and snmpd: peers of the snmp-ups tests.
-PEERS=(nut-server nut-client python3-nut socat libnss3-tools openssl libusb-1.0-0-dev pkg-config nut-snmp snmpsim snmpd)
+PEERS=(nut-server nut-client python3-nut socat libnss3-tools openssl libusb-1.0-0-dev pkg-config nut-snmp nut-xml snmpsim snmpd)
 
 missing_peers() {
 	local p

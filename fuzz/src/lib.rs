@@ -15,6 +15,7 @@ pub mod client;
 pub mod hid;
 pub mod hid_mapping;
 pub mod monitor;
+pub mod netxml;
 pub mod qx;
 pub mod server;
 pub mod snmp;
@@ -25,6 +26,7 @@ mod structured;
 pub use apc::{apc_answer, apc_session};
 pub use hid::{hid_descriptor, hid_report};
 pub use hid_mapping::hid_mapping;
+pub use netxml::netxml;
 pub use qx::{qx_answer, qx_session};
 pub use snmp::snmp_value;
 

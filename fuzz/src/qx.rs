@@ -12,8 +12,17 @@ fn protocol(b: u8) -> &'static Protocol {
 
 /// Variables a protocol may publish from an answer: its items' names, plus
 /// the ones its hooks write.
+/// Variables a subdriver hook writes besides its own item's
+/// (`nut-megatec/src/hooks.rs`: OMRON's firmware, Voltronic's warnings,
+/// beeper and output values).
+const HOOK_VARS: [&str; 5] =
+    ["ups.firmware.aux", "ups.alarm", "ups.beeper.status", "output.current", "output.frequency"];
+
 fn may_publish(p: &Protocol, var: &str) -> bool {
-    var == "ups.status" || var == "battery.test.status" || p.items.iter().any(|i| i.var == var)
+    var == "ups.status"
+        || var == "battery.test.status"
+        || HOOK_VARS.contains(&var)
+        || p.items.iter().any(|i| i.var == var)
 }
 
 /// `qx_answer`: byte 0 picks a protocol, the bytes up to and including the

@@ -146,3 +146,8 @@ fn qx_session() {
 fn snmp_value() {
     run_seeds("snmp_value", nut_fuzz::snmp_value);
 }
+
+#[test]
+fn netxml() {
+    run_seeds("netxml", nut_fuzz::netxml);
+}

@@ -6,6 +6,8 @@ pub mod apcsmart;
 pub mod blazer;
 pub mod dummy;
 pub mod genericups;
+#[cfg(feature = "netxml")]
+pub mod netxml;
 pub mod qx;
 pub mod repeater;
 #[cfg(feature = "serial")]
