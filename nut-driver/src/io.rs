@@ -1,5 +1,6 @@
 //! The daemon adapter: the device side on a thread of its own, the socket
-//! side on tokio.
+//! side on tokio ([`serve`]) or on the calling thread with `poll(2)`
+//! ([`serve_blocking`], what [`run`](crate::run) uses).
 //!
 //! - The device thread owns the [`Poller`]: it sleeps until the poll
 //!   timing or a request wakes it, calls the device (which may block for
@@ -22,6 +23,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
+
+mod blocking;
+mod tty;
+pub use blocking::{BlockingServer, StopHandle, serve_blocking};
+pub use tty::TtySettings;
 
 /// The socket file name of a driver: `<driver>-<ups>`.
 pub fn socket_name(driver: &str, ups: &str) -> String {
@@ -121,8 +127,8 @@ fn device_thread<D: Device>(
     mut reload: Reload<D>,
     shared: Shared,
     rx: std_mpsc::Receiver<ToDevice>,
-    notify: Arc<watch::Sender<u64>>,
-    fatal: mpsc::UnboundedSender<DeviceError>,
+    notify: impl Fn(),
+    fatal: impl FnOnce(DeviceError),
 ) {
     let push = |poller: &mut Poller<D>, done: Option<(&PendingRequest, _)>| {
         let lines = poller.take_updates();
@@ -134,7 +140,7 @@ fn device_thread<D: Device>(
                 s.handle_result(p.conn, p.tracking.as_deref(), result);
             }
         }
-        notify.send_modify(|v| *v = v.wrapping_add(1));
+        notify();
     };
     loop {
         let now = Instant::now();
@@ -160,7 +166,7 @@ fn device_thread<D: Device>(
         while let Some(e) = poller.poll_event() {
             match e {
                 PollEvent::Fatal(e) => {
-                    let _ = fatal.send(e);
+                    fatal(e);
                     return;
                 }
                 e => log_poll_event(e),
@@ -197,9 +203,18 @@ pub async fn serve_until<D: Device>(
     {
         let shared = shared.clone();
         let notify = notify.clone();
-        std::thread::Builder::new()
-            .name("device".into())
-            .spawn(move || device_thread(poller, reload, shared, dev_rx, notify, fatal_tx))?;
+        std::thread::Builder::new().name("device".into()).spawn(move || {
+            device_thread(
+                poller,
+                reload,
+                shared,
+                dev_rx,
+                move || notify.send_modify(|v| *v = v.wrapping_add(1)),
+                move |e| {
+                    let _ = fatal_tx.send(e);
+                },
+            )
+        })?;
     }
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;

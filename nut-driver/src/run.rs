@@ -14,7 +14,7 @@
 use crate::core::{Driver, DriverConfig};
 use crate::device::{Device, DeviceError};
 use crate::dstate::Dstate;
-use crate::io::{Exit, SocketFile, bind_socket, serve};
+use crate::io::{Exit, SocketFile, bind_socket, serve_blocking};
 use crate::params::{DriverParams, ParamError, UpsConfGlobal, VarKind, VarSpec};
 use crate::poll::{Poller, Timing};
 use crate::server::{SocketConfig, SocketServer};
@@ -411,14 +411,12 @@ fn run_inner<P: DriverProgram>(args: &[String]) -> Result<(), Fatal> {
     }
     let _pid = PidFile::create(pidfn)?;
     let _sock = SocketFile(sock_path.clone());
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    // Two plain threads (this one serves the socket, one runs the device):
+    // no async runtime and no worker threads.
     let params = o.params.clone();
-    let exit = rt.block_on(async move {
-        let listener = tokio::net::UnixListener::from_std(std_listener)?;
-        tracing::info!(socket = %sock_path.display(), "listening");
-        let reload = Box::new(move |p: &mut Poller<P::Device>| reload::<P>(p, &params));
-        serve(poller, server, listener, reload).await
-    })?;
+    tracing::info!(socket = %sock_path.display(), "listening");
+    let reload = Box::new(move |p: &mut Poller<P::Device>| reload::<P>(p, &params));
+    let exit = serve_blocking(poller, server, std_listener, reload)?;
     match exit {
         Exit::Fatal(e) => Err(Fatal(e.to_string())),
         exit => {

@@ -1,10 +1,12 @@
-//! The daemon adapter with a device that hangs: while a device call is
-//! blocked, `upsd`'s PING gets its PONG and a new connection gets its
-//! DUMPALL answer, and an INSTCMD is answered once the device is back.
+//! Both daemon adapters (tokio's `serve_until`, and `BlockingServer`, what
+//! `run` uses) with a device that hangs: while a device call is blocked,
+//! `upsd`'s PING gets its PONG and a new connection gets its DUMPALL
+//! answer, and an INSTCMD is answered once the device is back; a fatal
+//! device error ends the blocking adapter.
 
 #![cfg(feature = "io")]
 
-use nut_driver::io::{Exit, bind_socket, serve_until};
+use nut_driver::io::{BlockingServer, Exit, bind_socket, serve_until};
 use nut_driver::{
     Device, DeviceError, Dstate, Poller, SocketConfig, SocketServer, Timing, TrackingResult,
     UpdateKind,
@@ -58,8 +60,18 @@ fn read_until(r: &mut BufReader<UnixStream>, last: &str) -> Vec<String> {
     }
 }
 
-#[test]
-fn a_hanging_device_never_stalls_the_socket() {
+/// A started poller on a hanging device, its socket server and listener.
+struct Setup {
+    _dir: tempfile::TempDir,
+    sock: std::path::PathBuf,
+    entered: mpsc::Receiver<()>,
+    release: mpsc::Sender<()>,
+    poller: Poller<Hanging>,
+    server: SocketServer,
+    listener: std::os::unix::net::UnixListener,
+}
+
+fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("hang-ups");
     let (entered_tx, entered) = mpsc::channel();
@@ -71,23 +83,19 @@ fn a_hanging_device_never_stalls_the_socket() {
     let mut server = SocketServer::new(SocketConfig::default());
     server.apply_updates(&poller.take_updates());
     let listener = bind_socket(&sock).unwrap();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let rt =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let served = std::thread::spawn(move || {
-        rt.block_on(async move {
-            let listener = tokio::net::UnixListener::from_std(listener).unwrap();
-            serve_until(poller, server, listener, Box::new(|_| {}), async {
-                let _ = stop_rx.await;
-            })
-            .await
-        })
-    });
+    Setup { _dir: dir, sock, entered, release, poller, server, listener }
+}
 
+/// What `upsd` sees while the device hangs, then once it is released.
+fn check_served_while_hanging(
+    sock: &std::path::Path,
+    entered: &mpsc::Receiver<()>,
+    release: &mpsc::Sender<()>,
+) {
     // The second update blocks inside the device.
     entered.recv_timeout(Duration::from_secs(10)).expect("the device is called");
     let timeout = Some(Duration::from_secs(5));
-    let conn = UnixStream::connect(&sock).unwrap();
+    let conn = UnixStream::connect(sock).unwrap();
     conn.set_read_timeout(timeout).unwrap();
     let mut w = conn.try_clone().unwrap();
     let mut r = BufReader::new(conn);
@@ -100,7 +108,7 @@ fn a_hanging_device_never_stalls_the_socket() {
     assert!(dump.contains(&"SETINFO ups.status \"OL\"".to_string()), "{dump:?}");
     assert!(dump.contains(&"DATAOK".to_string()));
     // A new connection is served too, while the device is still blocked.
-    let conn2 = UnixStream::connect(&sock).unwrap();
+    let conn2 = UnixStream::connect(sock).unwrap();
     conn2.set_read_timeout(timeout).unwrap();
     let mut w2 = conn2.try_clone().unwrap();
     let mut r2 = BufReader::new(conn2);
@@ -116,8 +124,81 @@ fn a_hanging_device_never_stalls_the_socket() {
     release.send(()).unwrap();
     let lines = read_until(&mut r, "TRACKING 77");
     assert_eq!(lines.last().map(String::as_str), Some("TRACKING 77 0"));
+}
+
+#[test]
+fn a_hanging_device_never_stalls_the_socket() {
+    let Setup { _dir, sock, entered, release, poller, server, listener } = setup();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let served = std::thread::spawn(move || {
+        rt.block_on(async move {
+            let listener = tokio::net::UnixListener::from_std(listener).unwrap();
+            serve_until(poller, server, listener, Box::new(|_| {}), async {
+                let _ = stop_rx.await;
+            })
+            .await
+        })
+    });
+    check_served_while_hanging(&sock, &entered, &release);
     let _ = stop_tx.send(());
     assert!(matches!(served.join().unwrap().unwrap(), Exit::Requested));
     // Let the device thread go (it may be blocked in the next update).
     drop(release);
+}
+
+#[test]
+fn a_hanging_device_never_stalls_the_blocking_adapter() {
+    let Setup { _dir, sock, entered, release, poller, server, listener } = setup();
+    let server =
+        BlockingServer::new(poller, server, listener, Box::new(|_| {})).unwrap().without_signals();
+    let stop = server.stop_handle();
+    let served = std::thread::spawn(move || server.run());
+    check_served_while_hanging(&sock, &entered, &release);
+    stop.stop();
+    assert!(matches!(served.join().unwrap().unwrap(), Exit::Requested));
+    drop(release);
+}
+
+/// A device whose second update is fatal.
+struct Doomed(u32);
+
+impl Device for Doomed {
+    fn connect(&mut self, st: &mut Dstate, _: Instant) -> Result<(), DeviceError> {
+        st.setinfo("ups.status", "OL");
+        Ok(())
+    }
+    fn update(&mut self, _: &mut Dstate, _: UpdateKind, _: Instant) -> Result<(), DeviceError> {
+        self.0 += 1;
+        if self.0 > 1 {
+            return Err(DeviceError::fatal(nut_driver::Message::cause("the unit caught fire")));
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_fatal_device_error_ends_the_blocking_adapter() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("doomed-ups");
+    let timing = Timing { poll_interval: Duration::from_millis(20), ..Timing::default() };
+    let mut poller = Poller::new(Doomed(0), Dstate::new(), timing);
+    poller.start(Instant::now()).unwrap();
+    let mut server = SocketServer::new(SocketConfig::default());
+    server.apply_updates(&poller.take_updates());
+    let listener = bind_socket(&sock).unwrap();
+    let server =
+        BlockingServer::new(poller, server, listener, Box::new(|_| {})).unwrap().without_signals();
+    let stop = server.stop_handle();
+    let served = std::thread::spawn(move || server.run());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || tx.send(served.join()));
+    let exit = rx.recv_timeout(Duration::from_secs(20));
+    // Never leave the server running, even when the assertion fails.
+    stop.stop();
+    match exit.expect("the adapter ended").unwrap().unwrap() {
+        Exit::Fatal(e) => assert!(e.to_string().contains("caught fire"), "{e}"),
+        other => panic!("{other:?}"),
+    }
 }

@@ -75,6 +75,11 @@ pub fn options_from_params(params: &DriverParams) -> Result<Options, DeviceError
 /// Opens the link for a connect attempt.
 pub type Open<S> = Box<dyn FnMut(&Options) -> Result<S, LinkError> + Send>;
 
+/// Switches the link between whole answers (`true`: a read returns one
+/// complete LF-ended line, one wake-up per answer) and single bytes
+/// (`false`: alert bytes are readable as soon as they arrive).
+pub type LineMode<S> = Box<dyn FnMut(&mut S, bool) -> Result<(), LinkError> + Send>;
+
 /// The apcsmart device over any [`ByteStream`].
 pub struct ApcSmart<S: ByteStream> {
     open: Open<S>,
@@ -90,6 +95,15 @@ pub struct ApcSmart<S: ByteStream> {
     idle_at: Option<Duration>,
     /// The session time of the last `handle_*` call.
     last_t: Duration,
+    /// `connect` ran the first poll: the update right after it (the
+    /// core's first, before the socket is served) returns at once instead
+    /// of waiting for the second poll.
+    polled: bool,
+    /// Whole answers during polls, single bytes otherwise (see
+    /// [`with_line_mode`](ApcSmart::with_line_mode)).
+    line_mode: Option<LineMode<S>>,
+    /// Whether the link is in whole-answer mode now.
+    lines: bool,
 }
 
 impl<S: ByteStream> std::fmt::Debug for ApcSmart<S> {
@@ -134,6 +148,32 @@ impl<S: ByteStream> ApcSmart<S> {
             wake_at: None,
             idle_at: None,
             last_t: Duration::ZERO,
+            polled: false,
+            line_mode: None,
+            lines: false,
+        }
+    }
+
+    /// Reads the answers of the regular polls as whole lines (one wake-up
+    /// per answer instead of one per byte) and single bytes between polls
+    /// (alerts) and during identification, commands and shutdown.
+    pub fn with_line_mode(mut self, f: LineMode<S>) -> Self {
+        self.line_mode = Some(f);
+        self
+    }
+
+    /// Puts the link in whole-answer mode (`true`) or byte mode.
+    fn set_lines(&mut self, on: bool) {
+        if self.lines == on {
+            return;
+        }
+        let (Some(f), Some(link)) = (self.line_mode.as_mut(), self.link.as_mut()) else { return };
+        match f(link, on) {
+            Ok(()) => self.lines = on,
+            Err(e) => {
+                tracing::warn!("serial line mode: {e}; reading byte by byte from now on");
+                self.line_mode = None;
+            }
         }
     }
 
@@ -228,6 +268,9 @@ impl<S: ByteStream> ApcSmart<S> {
         limit: Instant,
         stop: impl Fn(&Event) -> bool,
     ) -> Result<Option<Event>, DeviceError> {
+        // Identification, commands and shutdown: answers may end without
+        // LF (`*`, the capability list).
+        self.set_lines(false);
         loop {
             self.flush_tx()?;
             self.pump_events(st)?;
@@ -309,6 +352,8 @@ impl<S: ByteStream> ApcSmart<S> {
     fn open_link(&mut self) -> Result<(), DeviceError> {
         self.link = None;
         self.session = None;
+        // A port opens in byte mode.
+        self.lines = false;
         match (self.open)(&self.opts) {
             Ok(s) => {
                 self.link = Some(s);
@@ -326,6 +371,9 @@ impl<S: ByteStream> ApcSmart<S> {
         let end = start + ALERT_WAIT;
         let mut worked = false;
         loop {
+            // A poll under way: whole answers; idle: alert bytes at once.
+            let idle = self.is_idle();
+            self.set_lines(!idle);
             worked |= self.flush_tx()?;
             self.pump_events(st)?;
             self.done.clear();
@@ -379,7 +427,9 @@ impl<S: ByteStream + 'static> Device for ApcSmart<S> {
             return Err(DeviceError::disconnected(Message::cause("identification timed out")));
         }
         // The first poll, so that the core serves complete data at once.
-        self.run(st)
+        self.run(st)?;
+        self.polled = true;
+        Ok(())
     }
 
     fn update(
@@ -391,7 +441,14 @@ impl<S: ByteStream + 'static> Device for ApcSmart<S> {
         if self.session.is_none() {
             return Err(DeviceError::disconnected(Message::cause("not connected")));
         }
-        self.run(st)?;
+        if std::mem::take(&mut self.polled) {
+            // Right after `connect`'s poll: only what is already there (an
+            // alert, a lost port), without waiting for the next poll.
+            self.flush_tx()?;
+            self.read_once(Instant::now())?;
+        } else {
+            self.run(st)?;
+        }
         self.pump_events(st)?;
         self.done.clear();
         if self.stale { Err(self.stale_error()) } else { Ok(()) }
@@ -485,11 +542,16 @@ impl nut_driver::run::DriverProgram for Apcsmart {
                 Some((d, r)) => (Some(d), Some(r)),
                 None => (None, None),
             };
-            crate::serial::Serial::open(
+            // Answers end with LF; in byte mode a lone alert byte waits one
+            // gathering pause (25 ms at 2400 baud).
+            crate::serial::Serial::open_switchable(
                 &path,
                 crate::serial::LineSettings { baud: nut_apc::options::BAUD, dtr, rts },
             )
+            .map(|s| s.gather_until(b"\n"))
         });
-        Ok(ApcSmart::new(open, opts, env.kill_power))
+        let lines: LineMode<crate::serial::Serial> =
+            Box::new(|s, on| s.set_lines(on.then_some(b'\n')));
+        Ok(ApcSmart::new(open, opts, env.kill_power).with_line_mode(lines))
     }
 }

@@ -385,7 +385,11 @@ impl nut_driver::run::DriverProgram for BlazerSer {
             return Err(DeviceError::fatal(Message::cause("No port specified!")));
         };
         let open: crate::qx::Open<AnyLink> = Box::new(move || {
-            let s = crate::serial::Serial::open(&path, crate::serial::LineSettings::default())?;
+            let s = crate::serial::Serial::open_lines(
+                &path,
+                crate::serial::LineSettings::default(),
+                b'\r',
+            )?;
             Ok(AnyLink::Serial(crate::qx::SerialLink::new(s, &path)))
         });
         Ok(Blazer::new(open, settings))

@@ -4,9 +4,10 @@
 //! synchronously over a [`QxLink`]: a serial [`ByteStream`] ([`SerialLink`]:
 //! flush input, write the query, read until `\r` or the 1 s deadline) or,
 //! with feature `usb`, a USB bridge ([`UsbBridgeLink`]: the query run through
-//! a [`nut_megatec::usb::Bridge`] framing). What the session publishes is
-//! journaled and replayed into the driver state ([`Mirror`]), so the values
-//! reach `upsd` exactly as the session set them.
+//! a [`nut_megatec::usb::Bridge`] framing). The session publishes straight
+//! into the driver state: the core's [`Dstate`] is lent to the session for
+//! the duration of each device call, so the values reach `upsd` exactly as
+//! the session set them, with no copy.
 //!
 //! A port that vanishes is reported as [`DeviceError::Disconnected`] (the
 //! poller reopens it and autodetects again); a device that goes silent makes
@@ -18,9 +19,7 @@ use nut_driver::params::{DriverParams, VarSpec};
 use nut_driver::transport::{ByteStream, LinkError};
 use nut_driver::{Device, DeviceError, Dstate, Message, UpdateKind};
 use nut_megatec::{CommandError, Config, Event, MAX_ANSWER_LEN, RequestId, Session};
-use nut_proto::publish::{Publish, Recorder};
 use nut_proto::sock::TrackingResult;
-use nut_proto::sock::VarFlags;
 use std::time::{Duration, Instant};
 
 /// nutdrv_qx's internal version, as NUT 2.8.0's.
@@ -187,166 +186,6 @@ impl<S: ByteStream + 'static> QxLink for SerialLink<S> {
     }
 }
 
-/// One call the session made on its publisher, replayed into the
-/// driver state.
-#[derive(Clone, Debug)]
-enum Op {
-    SetInfo(String, String),
-    DelInfo(String),
-    SetFlags(String, VarFlags),
-    AddFlags(String, VarFlags),
-    SetAux(String, i64),
-    AddEnum(String, String),
-    DelEnum(String, String),
-    AddRange(String, i64, i64),
-    DelRange(String, i64, i64),
-    AddCmd(String),
-    DelCmd(String),
-    StatusInit,
-    StatusSet(String),
-    StatusCommit,
-    AlarmInit,
-    AlarmSet(String),
-    AlarmCommit,
-}
-
-/// The session's publisher: a [`Recorder`] (what the session reads back)
-/// plus the journal of calls, replayed into the [`Dstate`] after each
-/// exchange.
-#[derive(Debug, Default)]
-pub struct Mirror {
-    rec: Recorder,
-    ops: Vec<Op>,
-}
-
-impl Mirror {
-    /// The values as the session sees them.
-    pub fn recorder(&self) -> &Recorder {
-        &self.rec
-    }
-
-    /// Replays the journal into `st`.
-    pub fn flush(&mut self, st: &mut Dstate) {
-        for op in self.ops.drain(..) {
-            match op {
-                Op::SetInfo(k, v) => {
-                    st.setinfo(&k, &v);
-                }
-                Op::DelInfo(k) => {
-                    st.delinfo(&k);
-                }
-                Op::SetFlags(k, f) => {
-                    Publish::setflags(st, &k, f);
-                }
-                Op::AddFlags(k, f) => {
-                    Publish::addflags(st, &k, f);
-                }
-                Op::SetAux(k, a) => {
-                    Publish::setaux(st, &k, a);
-                }
-                Op::AddEnum(k, v) => {
-                    Publish::addenum(st, &k, &v);
-                }
-                Op::DelEnum(k, v) => {
-                    Publish::delenum(st, &k, &v);
-                }
-                Op::AddRange(k, a, b) => {
-                    Publish::addrange(st, &k, a, b);
-                }
-                Op::DelRange(k, a, b) => {
-                    Publish::delrange(st, &k, a, b);
-                }
-                Op::AddCmd(c) => {
-                    Publish::addcmd(st, &c);
-                }
-                Op::DelCmd(c) => {
-                    Publish::delcmd(st, &c);
-                }
-                Op::StatusInit => Publish::status_init(st),
-                Op::StatusSet(t) => Publish::status_set(st, &t),
-                Op::StatusCommit => Publish::status_commit(st),
-                Op::AlarmInit => Publish::alarm_init(st),
-                Op::AlarmSet(t) => Publish::alarm_set(st, &t),
-                Op::AlarmCommit => Publish::alarm_commit(st),
-            }
-        }
-    }
-}
-
-impl Publish for Mirror {
-    fn setinfo(&mut self, var: &str, value: &str) -> bool {
-        self.ops.push(Op::SetInfo(var.into(), value.into()));
-        self.rec.setinfo(var, value)
-    }
-    fn getinfo(&self, var: &str) -> Option<&str> {
-        self.rec.getinfo(var)
-    }
-    fn delinfo(&mut self, var: &str) -> bool {
-        self.ops.push(Op::DelInfo(var.into()));
-        self.rec.delinfo(var)
-    }
-    fn setflags(&mut self, var: &str, flags: VarFlags) -> bool {
-        self.ops.push(Op::SetFlags(var.into(), flags));
-        self.rec.setflags(var, flags)
-    }
-    fn addflags(&mut self, var: &str, add: VarFlags) -> bool {
-        self.ops.push(Op::AddFlags(var.into(), add));
-        self.rec.addflags(var, add)
-    }
-    fn setaux(&mut self, var: &str, aux: i64) -> bool {
-        self.ops.push(Op::SetAux(var.into(), aux));
-        self.rec.setaux(var, aux)
-    }
-    fn addenum(&mut self, var: &str, value: &str) -> bool {
-        self.ops.push(Op::AddEnum(var.into(), value.into()));
-        self.rec.addenum(var, value)
-    }
-    fn delenum(&mut self, var: &str, value: &str) -> bool {
-        self.ops.push(Op::DelEnum(var.into(), value.into()));
-        self.rec.delenum(var, value)
-    }
-    fn addrange(&mut self, var: &str, min: i64, max: i64) -> bool {
-        self.ops.push(Op::AddRange(var.into(), min, max));
-        self.rec.addrange(var, min, max)
-    }
-    fn delrange(&mut self, var: &str, min: i64, max: i64) -> bool {
-        self.ops.push(Op::DelRange(var.into(), min, max));
-        self.rec.delrange(var, min, max)
-    }
-    fn addcmd(&mut self, cmd: &str) -> bool {
-        self.ops.push(Op::AddCmd(cmd.into()));
-        self.rec.addcmd(cmd)
-    }
-    fn delcmd(&mut self, cmd: &str) -> bool {
-        self.ops.push(Op::DelCmd(cmd.into()));
-        self.rec.delcmd(cmd)
-    }
-    fn status_init(&mut self) {
-        self.ops.push(Op::StatusInit);
-        self.rec.status_init();
-    }
-    fn status_set(&mut self, tokens: &str) {
-        self.ops.push(Op::StatusSet(tokens.into()));
-        self.rec.status_set(tokens);
-    }
-    fn status_commit(&mut self) {
-        self.ops.push(Op::StatusCommit);
-        self.rec.status_commit();
-    }
-    fn alarm_init(&mut self) {
-        self.ops.push(Op::AlarmInit);
-        self.rec.alarm_init();
-    }
-    fn alarm_set(&mut self, text: &str) {
-        self.ops.push(Op::AlarmSet(text.into()));
-        self.rec.alarm_set(text);
-    }
-    fn alarm_commit(&mut self) {
-        self.ops.push(Op::AlarmCommit);
-        self.rec.alarm_commit();
-    }
-}
-
 /// Opens the link (again): called at every (re)connect.
 pub type Open<L> = Box<dyn FnMut() -> Result<L, LinkError> + Send>;
 
@@ -367,7 +206,13 @@ pub struct Qx<L: QxLink> {
     open: Open<L>,
     config: Config,
     link: Option<L>,
-    session: Option<Session<Mirror>>,
+    /// Between calls its publisher is an empty placeholder; during a call
+    /// it holds the caller's state (see `lend`).
+    session: Option<Session<Dstate>>,
+    /// Whether the caller's state is lent to the session now.
+    lent: bool,
+    /// The caller's state, kept when the session ended during a call.
+    parked: Option<Dstate>,
     epoch: Instant,
     clock: Duration,
     /// The last refused answer logged (each distinct one is logged once
@@ -395,6 +240,8 @@ impl<L: QxLink> Qx<L> {
             config,
             link: None,
             session: None,
+            lent: false,
+            parked: None,
             epoch: Instant::now(),
             clock: Duration::ZERO,
             last_logged: None,
@@ -403,9 +250,41 @@ impl<L: QxLink> Qx<L> {
         }
     }
 
-    /// The session, once connected.
-    pub fn session(&self) -> Option<&Session<Mirror>> {
+    /// The session, once connected (between calls its publisher is
+    /// empty: the values are in the driver state).
+    pub fn session(&self) -> Option<&Session<Dstate>> {
         self.session.as_ref()
+    }
+
+    /// Lends `st` to the session for one call: what the session publishes
+    /// goes straight into it. Undone by [`give_back`](Self::give_back).
+    fn lend(&mut self, st: &mut Dstate) {
+        if let Some(s) = self.session.as_mut() {
+            std::mem::swap(st, s.publisher_mut());
+            self.lent = true;
+        }
+    }
+
+    /// Returns the state lent by [`lend`](Self::lend), also when the
+    /// session ended meanwhile.
+    fn give_back(&mut self, st: &mut Dstate) {
+        if !std::mem::take(&mut self.lent) {
+            return;
+        }
+        if let Some(s) = self.session.as_mut() {
+            std::mem::swap(st, s.publisher_mut());
+        } else if let Some(d) = self.parked.take() {
+            *st = d;
+        }
+    }
+
+    /// Ends the session, keeping the caller's state if it is lent.
+    fn end_session(&mut self) {
+        if let Some(mut s) = self.session.take() {
+            if self.lent {
+                self.parked = Some(std::mem::take(s.publisher_mut()));
+            }
+        }
     }
 
     fn now(&mut self) -> Duration {
@@ -417,24 +296,20 @@ impl<L: QxLink> Qx<L> {
         let what = self.link.as_ref().map(QxLink::describe).unwrap_or_default();
         tracing::warn!("{what}: lost the device: {e}");
         self.link = None;
-        self.session = None;
+        self.end_session();
         DeviceError::Disconnected(Box::new(e))
     }
 
     /// Runs the session until `stop` says so or it has nothing to send
-    /// and no deadline to wait for; replays what it published into `st`.
+    /// and no deadline to wait for (the caller's state lent to it).
     fn drive(
         &mut self,
-        st: &mut Dstate,
         out: &mut Outcome,
         stop: impl Fn(&Outcome) -> bool,
     ) -> Result<(), DeviceError> {
         // Bounded: every turn either sends a query or passes a deadline.
         for _ in 0..10_000 {
             self.events(out);
-            if let Some(s) = self.session.as_mut() {
-                s.publisher_mut().flush(st);
-            }
             if stop(out) {
                 return Ok(());
             }
@@ -515,13 +390,18 @@ impl<L: QxLink> Qx<L> {
     fn run_request(
         &mut self,
         st: &mut Dstate,
-        start: impl FnOnce(&mut Session<Mirror>, Duration) -> RequestId,
+        start: impl FnOnce(&mut Session<Dstate>, Duration) -> RequestId,
     ) -> Option<Result<(), CommandError>> {
         let now = self.now();
-        let id = start(self.session.as_mut()?, now);
+        self.lend(st);
         let mut out = Outcome::default();
-        let _ = self.drive(st, &mut out, |o| o.done.iter().any(|(i, _)| *i == id));
-        out.done.into_iter().find(|(i, _)| *i == id).map(|(_, r)| r)
+        if let Some(s) = self.session.as_mut() {
+            let id = start(s, now);
+            let _ = self.drive(&mut out, |o| o.done.iter().any(|(i, _)| *i == id));
+            out.done.retain(|(i, _)| *i == id);
+        }
+        self.give_back(st);
+        out.done.pop().map(|(_, r)| r)
     }
 }
 
@@ -549,15 +429,23 @@ impl<L: QxLink> Device for Qx<L> {
         tracing::debug!("opened {}", link.describe());
         self.link = Some(link);
         let now = self.now();
-        self.session = Some(Session::new(self.config.clone(), Mirror::default(), now));
+        // The session gets the caller's state at once (it may publish while
+        // it starts); `give_back` returns it.
+        self.end_session();
+        self.session = Some(Session::new(self.config.clone(), std::mem::take(st), now));
+        self.lent = true;
         let mut out = Outcome::default();
-        self.drive(st, &mut out, |o| o.not_supported || o.init_failed.is_some() || o.initialized)?;
+        let r =
+            self.drive(&mut out, |o| o.not_supported || o.init_failed.is_some() || o.initialized);
+        if out.not_supported || out.init_failed.is_some() {
+            self.end_session();
+        }
+        self.give_back(st);
+        r?;
         if out.not_supported {
-            self.session = None;
             return Err(DeviceError::fatal(Message::cause("No supported UPS detected")));
         }
         if let Some(reason) = out.init_failed {
-            self.session = None;
             return Err(DeviceError::fatal(Message::cause(reason)));
         }
         if !out.initialized {
@@ -573,12 +461,15 @@ impl<L: QxLink> Device for Qx<L> {
         _now: Instant,
     ) -> Result<(), DeviceError> {
         let now = self.now();
+        self.lend(st);
         let Some(session) = self.session.as_mut() else {
             return Err(DeviceError::Disconnected(Message::cause("not connected")));
         };
         session.update_now(now);
         let mut out = Outcome::default();
-        self.drive(st, &mut out, |o| o.updated || o.update_failed.is_some())?;
+        let r = self.drive(&mut out, |o| o.updated || o.update_failed.is_some());
+        self.give_back(st);
+        r?;
         match out.update_failed {
             Some(true) => {
                 self.stale = true;
@@ -762,7 +653,11 @@ mod program {
                 return Err(DeviceError::fatal(Message::cause("No port specified!")));
             };
             Ok(Box::new(move || {
-                let s = crate::serial::Serial::open(&path, crate::serial::LineSettings::default())?;
+                let s = crate::serial::Serial::open_lines(
+                    &path,
+                    crate::serial::LineSettings::default(),
+                    b'\r',
+                )?;
                 Ok(AnyLink::Serial(SerialLink::new(s, &path)))
             }))
         }

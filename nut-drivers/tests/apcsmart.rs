@@ -379,13 +379,14 @@ fn garbage_and_silence_make_data_stale_then_recover() {
 
 // ---- side-by-side measurement ------------------------------------------
 
-/// (utime + stime in clock ticks, VmRSS in KiB) of a process.
+/// (ns on CPU summed over the threads, from `/proc/<pid>/task/*/schedstat`,
+/// VmRSS in KiB) of a process.
 fn proc_usage(pid: u32) -> (u64, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-        + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let mut ns = 0;
+    for t in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().flatten() {
+        let stat = std::fs::read_to_string(t.path().join("schedstat")).unwrap_or_default();
+        ns += stat.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    }
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let rss = status
         .lines()
@@ -393,7 +394,7 @@ fn proc_usage(pid: u32) -> (u64, u64) {
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    (ticks, rss)
+    (ns, rss)
 }
 
 /// One driver alone on the typical-results unit: (seconds to the socket,
@@ -417,8 +418,8 @@ fn measure(exe: &str, secs: u64) -> (f64, f64, u64) {
     std::thread::sleep(Duration::from_secs(secs));
     let (c1, rss) = proc_usage(pid);
     let polls = (ctl.asked("Q") - q0).max(1);
-    // Clock ticks are 10 ms.
-    let cpu_ms = (c1 - c0) as f64 * 10.0 / polls as f64;
+    let cpu_ms = (c1 - c0) as f64 / 1e6 / polls as f64;
+    println!("{exe}: {polls} polls, {:.1} ms CPU in {secs} s", (c1 - c0) as f64 / 1e6);
     (startup, cpu_ms, rss)
 }
 
