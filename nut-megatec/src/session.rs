@@ -99,6 +99,60 @@ struct Walk {
     idx: usize,
     prev: Option<(&'static str, Vec<u8>)>,
     failed: bool,
+    /// The init walk only: answers a claim step accepted during the
+    /// detection just finished, by query (see [`Heard`]).
+    heard: Vec<Heard>,
+    /// The first update after the init walk: items to read besides its
+    /// own if their query's answer changed (see [`Heard`]).
+    refresh: Vec<usize>,
+    /// `prev` is the heard answer again: the refresh items skip it.
+    same: bool,
+}
+
+/// One query's answer heard during an autodetection pass.
+///
+/// NUT's autodetection asks each subdriver's claim queries in turn, up to
+/// `MAXTRIES` times per subdriver, flushing the line and asking again each
+/// time, so the same query (`Q1`, `QS`, `M`, `QPI`, ...) goes out many
+/// times within a second or two; on a 2400-baud line a `Q1` exchange alone
+/// takes about 0.2 s. Within one pass this session asks once and lets the
+/// next claim step that sends the same bytes read the answer the device
+/// gave a moment ago, with the same claim logic on the same bytes. That
+/// gives the same claim as NUT for any device that answers one query the
+/// same way twice in a row (the device has no way to tell one subdriver's
+/// `Q1` from another's).
+///
+/// What NUT's retries are for is kept: an answer is never reused by the
+/// subdriver that refused it. Its next try asks the device again, so a
+/// garbled, cut or missing answer (a device waking up, a flaky USB
+/// bridge) gets the same second and third chances as in NUT; only an
+/// answer some claim step accepted, or one the asking subdriver has not
+/// yet seen, is reused. A transport failure is never reused.
+///
+/// The init walk right after detection reads accepted answers the same
+/// way (NUT asks the claiming `Q1` and `I` again): an item takes the heard
+/// answer only if it accepts it, and otherwise asks the device, as NUT
+/// would. So that no value served comes from an older answer than NUT's,
+/// the first update (which follows at once, before the driver serves
+/// anything) compares its fresh answer (for Megatec: the `Q1` it asks
+/// anyway) with the heard one: if the device now answers differently, the
+/// non-static items of that query (the claim's own included) are read
+/// again from the fresh answer, as NUT's init walk would have read them;
+/// if not, nothing changes and the update publishes what NUT's does.
+/// Static items (`I`, `F`) are read once by NUT too, a moment later. The
+/// answers live in the detection job, the init walk and the first update,
+/// and are dropped with them; later updates always ask.
+#[derive(Clone, Debug)]
+struct Heard {
+    /// The query bytes as sent.
+    query: Vec<u8>,
+    /// The answer bytes, and whether the read timed out.
+    answer: Vec<u8>,
+    timed_out: bool,
+    /// Some claim step accepted this answer.
+    accepted: bool,
+    /// The subdrivers (indexes into the detection order) that refused it.
+    refused_by: Vec<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -108,6 +162,10 @@ struct Detect {
     tries: u32,
     step: usize,
     state: Option<State>,
+    /// The query of the step waiting for its answer.
+    asked: Vec<u8>,
+    /// Answers heard during this pass (see [`Heard`]).
+    heard: Vec<Heard>,
 }
 
 #[derive(Clone, Debug)]
@@ -193,6 +251,10 @@ pub struct Session<P: Publish> {
     retry: u32,
     now: Duration,
     next_id: u64,
+    /// Items the first update reads besides its own, and the answers
+    /// they were read from (see [`Heard`]).
+    refresh: Vec<usize>,
+    heard: Vec<Heard>,
 }
 
 impl<P: Publish> Session<P> {
@@ -217,6 +279,8 @@ impl<P: Publish> Session<P> {
                 tries: 0,
                 step: 0,
                 state: None,
+                asked: Vec::new(),
+                heard: Vec::new(),
             }))),
             requests: VecDeque::new(),
             events: VecDeque::new(),
@@ -230,6 +294,8 @@ impl<P: Publish> Session<P> {
             retry: 0,
             now,
             next_id: 0,
+            refresh: Vec::new(),
+            heard: Vec::new(),
         };
         s.drive(None);
         s
@@ -433,6 +499,9 @@ impl<P: Publish> Session<P> {
             idx: 0,
             prev: None,
             failed: false,
+            heard: core::mem::take(&mut self.heard),
+            refresh: core::mem::take(&mut self.refresh),
+            same: false,
         }));
     }
 
@@ -524,53 +593,19 @@ impl<P: Publish> Session<P> {
         reply: Option<Reply>,
     ) -> (Option<Job>, Option<Vec<u8>>) {
         if let Some(reply) = reply {
-            let Some(&proto) = d.order.get(d.pi) else { return (None, None) };
-            let steps = self.claim_steps(proto);
-            let var = steps.get(d.step).copied().unwrap_or("");
-            let mut st = d.state.take().unwrap_or_else(|| State::new(proto, self.config.clone()));
-            let ok = match st.find(var, 0, false) {
-                None => false,
-                Some((idx, it)) => {
-                    let q = query_bytes(it.command);
-                    let (res, ans) = process(&mut st, it, &q, reply, &mut self.publish);
-                    match res {
-                        Ok(true) => true,
-                        Ok(false) => false,
-                        Err(e) => {
-                            self.events.push_back(Event::AnswerRefused(e));
-                            if proto.claim == Claim::Mecer && d.step == 1 {
-                                let nak = !ans.is_empty() && item::eq_ic(&ans, b"(NAK\r");
-                                if nak {
-                                    if let Some(s) = st.skip.get_mut(idx) {
-                                        *s = true;
-                                    }
-                                }
-                                nak
-                            } else {
-                                false
-                            }
-                        }
-                    }
-                }
-            };
-            if ok {
-                d.step += 1;
-                d.state = Some(st);
-            } else {
-                let cleanup = matches!(proto.claim, Claim::Blazer | Claim::Steps(_) | Claim::Mecer);
-                if cleanup && d.step > 0 {
-                    if let Some(first) = steps.first() {
-                        self.publish.delinfo(first);
-                    }
-                }
-                d.step = 0;
-                d.state = None;
-                d.tries += 1;
-                if d.tries >= MAXTRIES {
-                    d.tries = 0;
-                    d.pi += 1;
-                }
+            // A fresh answer replaces whatever was heard for that query.
+            let q = core::mem::take(&mut d.asked);
+            d.heard.retain(|h| h.query != q);
+            if let Reply::Bytes(answer, timed_out) = &reply {
+                d.heard.push(Heard {
+                    query: q.clone(),
+                    answer: answer.clone(),
+                    timed_out: *timed_out,
+                    accepted: false,
+                    refused_by: Vec::new(),
+                });
             }
+            self.detect_answer(&mut d, &q, reply);
         }
         loop {
             let Some(&proto) = d.order.get(d.pi) else {
@@ -591,28 +626,105 @@ impl<P: Publish> Session<P> {
                 self.state = Some(st);
                 self.events.push_back(Event::Detected { protocol: proto.name });
                 self.publish.setinfo("driver.version.data", proto.name);
+                let heard = core::mem::take(&mut d.heard).into_iter().filter(|h| h.accepted);
                 return (
-                    Some(Job::Walk(Walk { mode: Mode::Init, idx: 0, prev: None, failed: false })),
+                    Some(Job::Walk(Walk {
+                        mode: Mode::Init,
+                        idx: 0,
+                        prev: None,
+                        failed: false,
+                        heard: heard.collect(),
+                        refresh: Vec::new(),
+                        same: false,
+                    })),
                     None,
                 );
             }
             let st = d.state.get_or_insert_with(|| State::new(proto, self.config.clone()));
-            match steps.get(d.step).and_then(|v| st.find(v, 0, false)) {
-                Some((_, it)) => match prepare_query(it, it.command) {
-                    Some(q) => return (Some(Job::Detect(alloc::boxed::Box::new(d))), Some(q)),
-                    None => {
-                        d.pi += 1;
-                        d.tries = 0;
-                        d.step = 0;
-                        d.state = None;
-                    }
-                },
+            let q = steps
+                .get(d.step)
+                .and_then(|v| st.find(v, 0, false))
+                .and_then(|(_, it)| prepare_query(it, it.command));
+            let Some(q) = q else {
+                d.pi += 1;
+                d.tries = 0;
+                d.step = 0;
+                d.state = None;
+                continue;
+            };
+            // See `Heard`: reuse unless this subdriver refused that answer.
+            let pi = d.pi;
+            let reuse = d
+                .heard
+                .iter()
+                .find(|h| h.query == q && !h.refused_by.contains(&pi))
+                .map(|h| Reply::Bytes(h.answer.clone(), h.timed_out));
+            match reuse {
+                Some(reply) => self.detect_answer(&mut d, &q, reply),
                 None => {
-                    d.pi += 1;
-                    d.tries = 0;
-                    d.step = 0;
-                    d.state = None;
+                    d.asked.clone_from(&q);
+                    return (Some(Job::Detect(alloc::boxed::Box::new(d))), Some(q));
                 }
+            }
+        }
+    }
+
+    /// One claim step's answer (asked or heard): the step passes, or the
+    /// subdriver's try fails.
+    fn detect_answer(&mut self, d: &mut Detect, q: &[u8], reply: Reply) {
+        let Some(&proto) = d.order.get(d.pi) else { return };
+        let steps = self.claim_steps(proto);
+        let var = steps.get(d.step).copied().unwrap_or("");
+        let mut st = d.state.take().unwrap_or_else(|| State::new(proto, self.config.clone()));
+        let ok = match st.find(var, 0, false) {
+            None => false,
+            Some((idx, it)) => {
+                let q = query_bytes(it.command);
+                let (res, ans) = process(&mut st, it, &q, reply, &mut self.publish);
+                match res {
+                    Ok(true) => true,
+                    Ok(false) => false,
+                    Err(e) => {
+                        self.events.push_back(Event::AnswerRefused(e));
+                        if proto.claim == Claim::Mecer && d.step == 1 {
+                            let nak = !ans.is_empty() && item::eq_ic(&ans, b"(NAK\r");
+                            if nak {
+                                if let Some(s) = st.skip.get_mut(idx) {
+                                    *s = true;
+                                }
+                            }
+                            nak
+                        } else {
+                            false
+                        }
+                    }
+                }
+            }
+        };
+        let pi = d.pi;
+        if let Some(h) = d.heard.iter_mut().find(|h| h.query == q) {
+            if ok {
+                h.accepted = true;
+            } else if !h.refused_by.contains(&pi) {
+                h.refused_by.push(pi);
+            }
+        }
+        if ok {
+            d.step += 1;
+            d.state = Some(st);
+        } else {
+            let cleanup = matches!(proto.claim, Claim::Blazer | Claim::Steps(_) | Claim::Mecer);
+            if cleanup && d.step > 0 {
+                if let Some(first) = steps.first() {
+                    self.publish.delinfo(first);
+                }
+            }
+            d.step = 0;
+            d.state = None;
+            d.tries += 1;
+            if d.tries >= MAXTRIES {
+                d.tries = 0;
+                d.pi += 1;
             }
         }
     }
@@ -625,9 +737,30 @@ impl<P: Publish> Session<P> {
         if let Some(reply) = reply {
             if let Some(it) = items.get(w.idx) {
                 let q = query_bytes(it.command);
-                let (res, ans) = process(&mut st, it, &q, reply, &mut self.publish);
-                w.prev = Some((it.command, ans));
-                self.walk_result(&mut st, &mut w, res);
+                // A refresh item (see `Heard`) whose query got the heard
+                // answer again: nothing to read again.
+                let same = match &reply {
+                    Reply::Bytes(b, _) if w.mode == Mode::Quick && !it.has(flags::QUICK_POLL) => {
+                        let sent = prepare_query(it, it.command).unwrap_or_default();
+                        w.heard.iter().any(|h| h.query == sent && h.answer == *b)
+                    }
+                    _ => false,
+                };
+                w.same = same;
+                if same {
+                    let ans = match &reply {
+                        Reply::Bytes(b, _) => match st.answer_hook(it, b) {
+                            HookOut2::Value(a) => item::c_str(&a).to_vec(),
+                            _ => Vec::new(),
+                        },
+                        Reply::Failed(_) => Vec::new(),
+                    };
+                    w.prev = Some((it.command, ans));
+                } else {
+                    let (res, ans) = process(&mut st, it, &q, reply, &mut self.publish);
+                    w.prev = Some((it.command, ans));
+                    self.walk_result(&mut st, &mut w, res);
+                }
                 w.idx += 1;
             }
         }
@@ -656,7 +789,7 @@ impl<P: Publish> Session<P> {
                     }
                 }
                 Mode::Quick => {
-                    if !it.has(flags::QUICK_POLL) {
+                    if !it.has(flags::QUICK_POLL) && !w.refresh.contains(&idx) {
                         w.idx += 1;
                         continue;
                     }
@@ -688,6 +821,10 @@ impl<P: Publish> Session<P> {
                 _ => None,
             };
             if let Some(ans) = reuse {
+                if w.same && w.mode == Mode::Quick && !it.has(flags::QUICK_POLL) {
+                    w.idx += 1;
+                    continue;
+                }
                 let q = query_bytes(it.command);
                 let len = ans.len();
                 st.answer.clone_from(&ans);
@@ -699,6 +836,28 @@ impl<P: Publish> Session<P> {
             }
             match prepare_query(it, it.command) {
                 Some(q) => {
+                    let init = w.mode == Mode::Init;
+                    if let Some(h) = w.heard.iter_mut().find(|h| init && h.accepted && h.query == q)
+                    {
+                        // The init walk reads what a claim step accepted a
+                        // moment ago (see `Heard`) if this item takes it;
+                        // otherwise it asks, as NUT does.
+                        let before = st.clone();
+                        let qb = query_bytes(it.command);
+                        let heard = Reply::Bytes(h.answer.clone(), h.timed_out);
+                        h.accepted = false;
+                        let (res, ans) = process(&mut st, it, &qb, heard, &mut self.publish);
+                        if res.is_ok() {
+                            if let Some(h) = w.heard.iter_mut().find(|h| h.query == q) {
+                                h.accepted = true;
+                            }
+                            w.prev = Some((it.command, ans));
+                            self.walk_result(&mut st, &mut w, res);
+                            w.idx += 1;
+                            continue;
+                        }
+                        st = before;
+                    }
                     self.state = Some(st);
                     return (Some(Job::Walk(w)), Some(q));
                 }
@@ -715,6 +874,23 @@ impl<P: Publish> Session<P> {
             }
         }
         self.state = Some(st);
+        if w.mode == Mode::Init && !w.heard.is_empty() {
+            // The items that read a query answered during detection, the
+            // claim's own included; static ones are never read again (by
+            // NUT's updates either).
+            let asks = |it: &Item| prepare_query(it, it.command);
+            let skip = flags::STATIC | flags::ABSENT | flags::CMD | flags::SETVAR;
+            self.refresh = (0..items.len())
+                .filter(|&i| {
+                    items.get(i).is_some_and(|it| {
+                        it.flags & skip == 0
+                            && !st_skipped(self.state.as_ref(), i)
+                            && asks(it).is_some_and(|q| w.heard.iter().any(|h| h.query == q))
+                    })
+                })
+                .collect();
+            self.heard = w.heard;
+        }
         self.walk_done(w.mode, !w.failed);
         (None, None)
     }
@@ -1163,6 +1339,10 @@ impl<P: Publish> Session<P> {
             })),
         }
     }
+}
+
+fn st_skipped(st: Option<&State>, i: usize) -> bool {
+    st.is_some_and(|s| s.is_skipped(i))
 }
 
 enum CmdFlow {

@@ -331,14 +331,19 @@ fn answer_in_pieces() {
     let ev = events(&mut s);
     assert!(ev.contains(&Event::Detected { protocol: "Q1 0.07" }), "{ev:?}");
     assert_eq!(s.publisher().getinfo("input.voltage"), Some("221.0"));
-    // The init walk asks Q1 again.
-    assert_eq!(s.poll_transmit().unwrap(), b"Q1\r");
-    s.handle_input(&raw, now);
-    let ev = events(&mut s);
+    // The init walk reads the Q1 answer the claim accepted (NUT asks it
+    // again); the first update asks.
     assert!(ev.contains(&Event::Initialized), "{ev:?}");
     assert_eq!(s.publisher().getinfo("output.voltage"), Some("112.0"));
     assert_eq!(s.publisher().getinfo("ups.load"), Some("0"));
     assert_eq!(s.publisher().getinfo("battery.voltage"), Some("27.20"));
+    assert_eq!(s.poll_transmit(), None);
+    assert_eq!(s.poll_timeout(), Some(now));
+    s.handle_timeout(now);
+    assert_eq!(s.poll_transmit().unwrap(), b"Q1\r");
+    s.handle_input(&raw, now);
+    let ev = events(&mut s);
+    assert!(ev.contains(&Event::Updated { full: false }), "{ev:?}");
 }
 
 /// Silence: each claim try waits `timeout`, three tries, then the device

@@ -20,15 +20,21 @@ pub fn load(rel: &str) -> Vec<Line> {
 /// devices echo).
 pub struct Device {
     pub table: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Answers given once each, before the table's: the first entry for a
+    /// query is used up by its first ask.
+    pub once: Vec<(Vec<u8>, Vec<u8>)>,
     pub log: Vec<Vec<u8>>,
 }
 
 impl Device {
     pub fn new(table: Vec<(Vec<u8>, Vec<u8>)>) -> Self {
-        Device { table, log: Vec::new() }
+        Device { table, once: Vec::new(), log: Vec::new() }
     }
     pub fn answer(&mut self, q: &[u8]) -> Vec<u8> {
         self.log.push(q.to_vec());
+        if let Some(i) = self.once.iter().position(|(k, _)| k.eq_ignore_ascii_case(q)) {
+            return self.once.remove(i).1;
+        }
         match self.table.iter().find(|(k, _)| k.eq_ignore_ascii_case(q)) {
             Some((_, a)) => a.clone(),
             None => q.to_vec(),
