@@ -379,22 +379,9 @@ fn garbage_and_silence_make_data_stale_then_recover() {
 
 // ---- side-by-side measurement ------------------------------------------
 
-/// (ns on CPU summed over the threads, from `/proc/<pid>/task/*/schedstat`,
-/// VmRSS in KiB) of a process.
+/// (ns on CPU summed over the threads, VmRSS in KiB) of a process.
 fn proc_usage(pid: u32) -> (u64, u64) {
-    let mut ns = 0;
-    for t in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().flatten() {
-        let stat = std::fs::read_to_string(t.path().join("schedstat")).unwrap_or_default();
-        ns += stat.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    }
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    (ns, rss)
+    (nut_testkit::procstat::cpu_ns(pid), nut_testkit::procstat::rss_kib(pid))
 }
 
 /// One driver alone on the typical-results unit: (seconds to the socket,

@@ -592,27 +592,10 @@ fn start_driver(setup: &mut Setup, exe: &Path, ups: &str) {
     setup.procs.push(p);
 }
 
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(peer(cmd)).args(args).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// What a client sees of one UPS: variables (but the port), commands,
 /// writable variables.
 fn view(setup: &Setup, ups: &str) -> String {
-    let target = setup.target(ups);
-    let vars: String = setup
-        .upsc_ready(ups)
-        .lines()
-        .filter(|l| {
-            !l.starts_with("driver.parameter.port:")
-                && !l.starts_with("driver.parameter.synchronous:")
-        })
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let cmds = run("upscmd", &["-l", &target]).replace(&format!("[{ups}]"), "[UPS]");
-    let rw = run("upsrw", &[&target]).replace(&format!("[{ups}]"), "[UPS]");
-    format!("{vars}\n--- commands\n{cmds}\n--- rw\n{rw}")
+    setup.view(ups, &["driver.parameter.port:", "driver.parameter.synchronous:"])
 }
 
 fn diff(a: &str, b: &str) -> String {
@@ -835,25 +818,7 @@ fn subscribe_flag_against_debian() {
     assert!(pair.ours.seen().iter().all(|s| s.method != "POST"));
 }
 
-fn cpu_ns(pid: u32) -> u64 {
-    let mut total = 0;
-    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-        for t in tasks.flatten() {
-            let s = std::fs::read_to_string(t.path().join("schedstat")).unwrap_or_default();
-            total += s.split(' ').next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
-        }
-    }
-    total
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    s.lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
+use nut_testkit::procstat::{cpu_ns, rss_kib};
 
 /// By hand (`--ignored`, best with `--release`): ours and Debian's
 /// driver side by side on the Eaton pages, `pollinterval = 1`, for 30 s:

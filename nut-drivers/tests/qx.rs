@@ -355,23 +355,8 @@ fn data_files_are_present() {
 #[test]
 #[ignore = "measurement, run by hand (benches/README.md)"]
 fn bench_side_by_side() {
+    use nut_testkit::procstat::{cpu_ns, rss_kib as rss_kb};
     use std::time::Instant;
-    /// ns on CPU, summed over the threads (`/proc/<pid>/task/*/schedstat`).
-    fn cpu_ns(pid: u32) -> u64 {
-        let mut ns = 0;
-        for t in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().flatten() {
-            let stat = std::fs::read_to_string(t.path().join("schedstat")).unwrap_or_default();
-            ns += stat.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        }
-        ns
-    }
-    fn rss_kb(pid: u32) -> u64 {
-        let st = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-        st.lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-            .unwrap()
-    }
     let lines = qxfile::load("selftest/megatec.qx");
     let window = Duration::from_secs(60);
     let mut rows = Vec::new();

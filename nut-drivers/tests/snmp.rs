@@ -111,27 +111,13 @@ fn start_driver(setup: &mut Setup, exe: &Path, ups: &str) -> Result<(), String> 
     Ok(())
 }
 
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(peer(cmd)).args(args).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// What a client sees of one UPS: variables, commands, writable variables.
+/// `synchronous=auto` turns to `yes` in NUT 2.8.0 when a write to upsd
+/// would block (a large dump, e.g. a 24-outlet PDU, on a loaded machine):
+/// a property of the socket layer and of timing, not of the SNMP driver,
+/// so it is left out.
 fn view(setup: &Setup, ups: &str) -> String {
-    let target = setup.target(ups);
-    // `synchronous=auto` turns to `yes` in NUT 2.8.0 when a write to upsd
-    // would block (a large dump, e.g. a 24-outlet PDU, on a loaded
-    // machine): a property of the socket layer and of timing, not of the
-    // SNMP driver, so it is left out.
-    let vars: String = setup
-        .upsc_ready(ups)
-        .lines()
-        .filter(|l| !l.starts_with("driver.parameter.synchronous:"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let cmds = run("upscmd", &["-l", &target]).replace(&format!("[{ups}]"), "[UPS]");
-    let rw = run("upsrw", &[&target]).replace(&format!("[{ups}]"), "[UPS]");
-    format!("{vars}\n--- commands\n{cmds}\n--- rw\n{rw}")
+    setup.view(ups, &["driver.parameter.synchronous:"])
 }
 
 #[derive(Debug)]
@@ -480,25 +466,7 @@ impl Drop for Relay {
     }
 }
 
-/// Nanoseconds on CPU of every thread of `pid` (schedstat, first field).
-fn cpu_ns(pid: u32) -> u64 {
-    let mut total = 0;
-    for e in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
-        let p = e.unwrap().path().join("schedstat");
-        if let Ok(s) = std::fs::read_to_string(p) {
-            total += s.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        }
-    }
-    total
-}
-
-fn rss_kb(pid: u32) -> u64 {
-    let st = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    st.lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap()
-}
+use nut_testkit::procstat::{cpu_ns, rss_kib as rss_kb};
 
 /// Benchmark (one run, release build): ours and Debian's snmp-ups, one at
 /// a time, against the same snmpsim through a counting relay: SNMP

@@ -498,13 +498,18 @@ fn kill_power_sends_nut_s_sequence() {
     assert!(d.kill_power(Instant::now()).is_err());
 }
 
-/// A link that records the length of every GET_REPORT buffer.
-struct Recording {
+type Shared<T> = std::sync::Arc<std::sync::Mutex<T>>;
+
+/// A replay link that records the length of every GET_REPORT buffer and,
+/// when `fed`, serves its interrupt pipe from a queue the test fills
+/// (`read_interrupt` then really waits until its deadline).
+struct Tapped {
     inner: ReplayHid,
-    lens: std::sync::Arc<std::sync::Mutex<Vec<usize>>>,
+    lens: Shared<Vec<usize>>,
+    fed: Option<Shared<std::collections::VecDeque<Vec<u8>>>>,
 }
 
-impl nut_driver::transport::HidLink for Recording {
+impl nut_driver::transport::HidLink for Tapped {
     fn ids(&self) -> &nut_driver::transport::UsbIds {
         self.inner.ids()
     }
@@ -533,17 +538,24 @@ impl nut_driver::transport::HidLink for Recording {
         buf: &mut [u8],
         deadline: Instant,
     ) -> Result<usize, nut_driver::transport::LinkError> {
-        self.inner.read_interrupt(buf, deadline)
+        let Some(queue) = &self.fed else { return self.inner.read_interrupt(buf, deadline) };
+        if let Some(r) = queue.lock().unwrap().pop_front() {
+            let n = r.len().min(buf.len());
+            buf[..n].copy_from_slice(&r[..n]);
+            return Ok(n);
+        }
+        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+        Err(nut_driver::transport::LinkError::Timeout)
     }
     fn string(&mut self, index: u8) -> Result<String, nut_driver::transport::LinkError> {
         self.inner.string(index)
     }
 }
 
-fn recording(name: &str) -> (Recording, std::sync::Arc<std::sync::Mutex<Vec<usize>>>) {
+fn recording(name: &str) -> (Tapped, Shared<Vec<usize>>) {
     let inner = ReplayHid::from_file(data().join(format!("{name}.hid"))).unwrap();
     let lens = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    (Recording { inner, lens: lens.clone() }, lens)
+    (Tapped { inner, lens: lens.clone(), fed: None }, lens)
 }
 
 /// `maxreport`: as NUT 2.8.0 (on 64-bit systems), every GET_REPORT asks for 8 bytes
@@ -586,53 +598,6 @@ fn lowbatt_ondelay_offdelay_override_the_device() {
     assert_eq!(d.dstate().getinfo("ups.delay.shutdown"), Some("45"));
 }
 
-/// A replay link whose interrupt pipe the test feeds; `read_interrupt` really waits.
-struct Fed {
-    inner: Recording,
-    queue: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Vec<u8>>>>,
-}
-
-impl nut_driver::transport::HidLink for Fed {
-    fn ids(&self) -> &nut_driver::transport::UsbIds {
-        self.inner.ids()
-    }
-    fn report_descriptor(&mut self) -> Result<Vec<u8>, nut_driver::transport::LinkError> {
-        self.inner.report_descriptor()
-    }
-    fn get_report(
-        &mut self,
-        kind: nut_driver::transport::ReportType,
-        id: u8,
-        buf: &mut [u8],
-    ) -> Result<usize, nut_driver::transport::LinkError> {
-        self.inner.get_report(kind, id, buf)
-    }
-    fn set_report(
-        &mut self,
-        kind: nut_driver::transport::ReportType,
-        id: u8,
-        data: &[u8],
-    ) -> Result<usize, nut_driver::transport::LinkError> {
-        self.inner.set_report(kind, id, data)
-    }
-    fn read_interrupt(
-        &mut self,
-        buf: &mut [u8],
-        deadline: Instant,
-    ) -> Result<usize, nut_driver::transport::LinkError> {
-        if let Some(r) = self.queue.lock().unwrap().pop_front() {
-            let n = r.len().min(buf.len());
-            buf[..n].copy_from_slice(&r[..n]);
-            return Ok(n);
-        }
-        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
-        Err(nut_driver::transport::LinkError::Timeout)
-    }
-    fn string(&mut self, index: u8) -> Result<String, nut_driver::transport::LinkError> {
-        self.inner.string(index)
-    }
-}
-
 /// Listening (the binary's mode): between polls the driver waits on the interrupt
 /// pipe and publishes the status a report changes at once, without a walk; the
 /// status items are still walked every poll interval.
@@ -654,9 +619,9 @@ fn listening_publishes_interrupt_reports_between_polls() {
     report[0] = ac.report_id;
     ac.insert(&mut report, 0).unwrap();
 
-    let (rec, lens) = recording(APC);
+    let (mut link, lens) = recording(APC);
     let queue = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
-    let link = Fed { inner: rec, queue: queue.clone() };
+    link.fed = Some(queue.clone());
     let p = params(None);
     let mut settings = Settings::from_params(&p).unwrap();
     let wait = Duration::from_millis(20);

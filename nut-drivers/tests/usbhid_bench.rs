@@ -75,25 +75,7 @@ fn build_fakeusb(dir: &Path) -> PathBuf {
     out
 }
 
-/// Nanoseconds on CPU of every thread of `pid` (first field of `schedstat`).
-fn cpu_ns(pid: u32) -> u64 {
-    let mut total = 0;
-    for e in std::fs::read_dir(format!("/proc/{pid}/task")).expect("process gone") {
-        let p = e.unwrap().path().join("schedstat");
-        if let Ok(s) = std::fs::read_to_string(p) {
-            total += s.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        }
-    }
-    total
-}
-
-fn rss_kb(pid: u32) -> u64 {
-    let st = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    st.lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap()
-}
+use nut_testkit::procstat::{cpu_ns, rss_kib as rss_kb};
 
 /// The variables `upsc` shows, without the lines that name the binary or the run.
 fn comparable(upsc: &str) -> Vec<String> {

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod hid;
+pub mod procstat;
 pub mod qxfile;
 pub mod serial;
 pub mod usb_bridge;

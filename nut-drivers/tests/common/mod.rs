@@ -107,4 +107,24 @@ impl Setup {
         assert!(ok, "upsc {target} never became ready: {last}");
         last
     }
+
+    /// What a client sees of one UPS once it is ready: its variables but
+    /// those whose lines start with one of `skip`, then `upscmd -l` and
+    /// `upsrw` (the UPS's name shown as `UPS`), so that two UPSes compare.
+    pub fn view(&self, ups: &str, skip: &[&str]) -> String {
+        let target = self.target(ups);
+        let vars: String = self
+            .upsc_ready(ups)
+            .lines()
+            .filter(|l| !skip.iter().any(|s| l.starts_with(s)))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let run = |cmd: &str, args: &[&str]| {
+            let out = Command::new(peer(cmd)).args(args).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).replace(&format!("[{ups}]"), "[UPS]")
+        };
+        let cmds = run("upscmd", &["-l", &target]);
+        let rw = run("upsrw", &[&target]);
+        format!("{vars}\n--- commands\n{cmds}\n--- rw\n{rw}")
+    }
 }

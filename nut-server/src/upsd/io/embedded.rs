@@ -22,14 +22,30 @@ pub const IN_PROCESS_DRIVER: &str = "in-process";
 /// [`LocalDrivers`]), and users. [`spawn`](Self::spawn) runs it on a
 /// thread of its own; [`run`](Self::run) inside the caller's runtime.
 ///
+/// With `nut-driver`'s in-process link (feature `inproc`) as the driver:
+///
 /// ```no_run
+/// use nut_driver::{Device, DeviceError, Dstate, UpdateKind, inproc::InProcess};
 /// use nut_server::upsd::io::Embedded;
 /// use nut_server::upsd::User;
-/// # fn connector() -> std::io::Result<tokio::io::DuplexStream> { unimplemented!() }
+/// use std::time::Instant;
 ///
+/// /// A UPS that is always on line.
+/// struct OnLine;
+/// impl Device for OnLine {
+///     fn connect(&mut self, st: &mut Dstate, now: Instant) -> Result<(), DeviceError> {
+///         self.update(st, UpdateKind::Full, now)
+///     }
+///     fn update(&mut self, st: &mut Dstate, _: UpdateKind, _: Instant) -> Result<(), DeviceError> {
+///         st.setinfo("ups.status", "OL");
+///         Ok(())
+///     }
+/// }
+///
+/// let driver = InProcess::spawn(OnLine)?;
 /// let upsd = Embedded::new()
 ///     .listen("127.0.0.1:3493".parse()?)
-///     .with_ups("myups", Some("Rack UPS"), connector)
+///     .with_ups("myups", Some("Rack UPS"), move || driver.connect())
 ///     .with_user(User::upsmon_primary("monuser", "secret"))
 ///     .spawn()?;
 /// println!("serving on {:?}", upsd.local_addrs());
