@@ -10,6 +10,7 @@
 //! and bytes, and publishes nothing.
 
 use crate::qx::{AnyLink, QxLink, Reply, printable};
+use crate::usb_options;
 use nut_driver::params::{DriverParams, VarSpec};
 use nut_driver::transport::LinkError;
 use nut_driver::{Device, DeviceError, Dstate, Message, UpdateKind};
@@ -55,23 +56,14 @@ pub const SER_VARS: &[VarSpec] = &[
 /// `blazer_usb`'s settings (NUT 2.8.0).
 pub const USB_VARS: &[VarSpec] = &[
     value("subdriver", "Serial-over-USB subdriver selection"),
-    value(
-        "vendorid",
-        "Regular expression to match UPS Manufacturer numerical ID (4 digits hexadecimal)",
-    ),
-    value(
-        "productid",
-        "Regular expression to match UPS Product numerical ID (4 digits hexadecimal)",
-    ),
-    value("vendor", "Regular expression to match UPS Manufacturer string"),
-    value("product", "Regular expression to match UPS Product string"),
-    value("serial", "Regular expression to match UPS Serial number"),
-    value("bus", "Regular expression to match USB bus name"),
-    value("device", "Regular expression to match USB device name"),
-    value(
-        "langid_fix",
-        "Apply the language ID workaround to the krauler subdriver (0x409 or 0x4095)",
-    ),
+    usb_options::VENDORID,
+    usb_options::PRODUCTID,
+    usb_options::VENDOR,
+    usb_options::PRODUCT,
+    usb_options::SERIAL,
+    usb_options::BUS,
+    usb_options::DEVICE,
+    usb_options::LANGID_FIX,
     COMMON[0],
     COMMON[1],
     COMMON[2],

@@ -17,4 +17,5 @@ pub mod snmp;
 pub mod upsdrvctl;
 #[cfg(feature = "usb")]
 pub mod usb;
+pub mod usb_options;
 pub mod usbhid;

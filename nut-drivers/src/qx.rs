@@ -15,6 +15,7 @@
 //! the next good answer. Every refused answer is logged with its query and
 //! bytes; a refused field publishes nothing.
 
+use crate::usb_options;
 use nut_driver::params::{DriverParams, VarSpec};
 use nut_driver::transport::{ByteStream, LinkError};
 use nut_driver::{Device, DeviceError, Dstate, Message, UpdateKind};
@@ -50,28 +51,16 @@ pub const VARS: &[VarSpec] = &[
     value("chargetime", "Nominal charge time for UPS battery"),
     value("idleload", "Minimum load to be used for runtime calculation"),
     value("subdriver", "Serial-over-USB subdriver selection"),
-    value("vendor", "Regular expression to match UPS Manufacturer string"),
-    value("product", "Regular expression to match UPS Product string"),
-    value("serial", "Regular expression to match UPS Serial number"),
-    value(
-        "vendorid",
-        "Regular expression to match UPS Manufacturer numerical ID (4 digits hexadecimal)",
-    ),
-    value(
-        "productid",
-        "Regular expression to match UPS Product numerical ID (4 digits hexadecimal)",
-    ),
-    value("bus", "Regular expression to match USB bus name"),
-    value("device", "Regular expression to match USB device name"),
-    value("busport", "Regular expression to match USB bus port name"),
-    value(
-        "usb_set_altinterface",
-        "Force redundant call to usb_set_altinterface() (value=bAlternateSetting; default=0)",
-    ),
-    value(
-        "langid_fix",
-        "Apply the language ID workaround to the krauler subdriver (0x409 or 0x4095)",
-    ),
+    usb_options::VENDOR,
+    usb_options::PRODUCT,
+    usb_options::SERIAL,
+    usb_options::VENDORID,
+    usb_options::PRODUCTID,
+    usb_options::BUS,
+    usb_options::DEVICE,
+    usb_options::BUSPORT,
+    usb_options::ALTINTERFACE,
+    usb_options::LANGID_FIX,
     flag("noscanlangid", "Don't autoscan valid range for langid"),
     value("cablepower", "Set cable power for serial interface"),
     flag("reset_to_default", "Reset capability options and their limits to safe default values"),

@@ -18,6 +18,7 @@
 //! (same vendor and product ID and serial) when it comes back. Each distinct error is
 //! logged once until the device answers again.
 
+use crate::usb_options;
 use nut_driver::params::{DriverParams, VarSpec};
 use nut_driver::transport::{HidLink, LinkError, ReportType as LinkType, UsbIds};
 use nut_driver::{Device, DeviceError, Dstate, Message, UpdateKind};
@@ -63,24 +64,15 @@ pub const VARS: &[VarSpec] = &[
     flag("explore", "Diagnostic matching of unsupported UPS"),
     value("lowbatt", "Set low battery level, in percent (default=30)"),
     value("subdriver", "Explicit USB HID subdriver selection"),
-    value("vendor", "Regular expression to match UPS Manufacturer string"),
-    value("product", "Regular expression to match UPS Product string"),
-    value("serial", "Regular expression to match UPS Serial number"),
-    value(
-        "vendorid",
-        "Regular expression to match UPS Manufacturer numerical ID (4 digits hexadecimal)",
-    ),
-    value(
-        "productid",
-        "Regular expression to match UPS Product numerical ID (4 digits hexadecimal)",
-    ),
-    value("bus", "Regular expression to match USB bus name"),
-    value("device", "Regular expression to match USB device name"),
-    value("busport", "Regular expression to match USB bus port name"),
-    value(
-        "usb_set_altinterface",
-        "Force redundant call to usb_set_altinterface() (value=bAlternateSetting; default=0)",
-    ),
+    usb_options::VENDOR,
+    usb_options::PRODUCT,
+    usb_options::SERIAL,
+    usb_options::VENDORID,
+    usb_options::PRODUCTID,
+    usb_options::BUS,
+    usb_options::DEVICE,
+    usb_options::BUSPORT,
+    usb_options::ALTINTERFACE,
 ];
 
 /// What the driver takes from its settings.
