@@ -24,6 +24,67 @@ pub fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// Nanoseconds on CPU of the calling thread (the first field of
+/// `/proc/thread-self/schedstat`).
+pub fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// The least a serial driver's poll can cost: the CPU time, per poll, of a
+/// loop that does nothing but the poll's exchanges on the serial port at
+/// `path` (a simulated UPS): every `interval`, for each query, one `write`
+/// and blocking `read`s of whole answers ended by `eol` (canonical input,
+/// so one wake-up per answer), as a driver with no other work would.
+/// `hello` (a handshake) and the queries are exchanged once first, untimed.
+/// Returns nanoseconds per poll, over `polls` polls, on this thread only.
+pub fn exchange_floor_ns(
+    path: &std::path::Path,
+    hello: &[&[u8]],
+    queries: &[&[u8]],
+    eol: u8,
+    interval: std::time::Duration,
+    polls: u32,
+) -> std::io::Result<u64> {
+    use nix::sys::termios::{self, BaudRate, LocalFlags, SetArg, SpecialCharacterIndices as Cc};
+    use std::io::{Read, Write};
+    let mut port = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
+    let mut t = termios::tcgetattr(&port)?;
+    termios::cfmakeraw(&mut t);
+    termios::cfsetspeed(&mut t, BaudRate::B2400)?;
+    t.local_flags |= LocalFlags::ICANON;
+    t.control_chars[Cc::VEOL as usize] = eol;
+    for c in [Cc::VEOL2, Cc::VEOF, Cc::VERASE, Cc::VKILL] {
+        t.control_chars[c as usize] = 0;
+    }
+    termios::tcsetattr(&port, SetArg::TCSANOW, &t)?;
+    let mut buf = [0u8; 256];
+    let mut exchange = |port: &mut std::fs::File, q: &[u8]| -> std::io::Result<()> {
+        port.write_all(q)?;
+        loop {
+            let n = port.read(&mut buf)?;
+            if n == 0 || buf[..n].contains(&eol) {
+                return Ok(());
+            }
+        }
+    };
+    for q in hello.iter().chain(queries) {
+        exchange(&mut port, q)?;
+    }
+    let start = std::time::Instant::now();
+    let c0 = thread_cpu_ns();
+    for i in 1..=polls {
+        for q in queries {
+            exchange(&mut port, q)?;
+        }
+        let next = start + interval * i;
+        std::thread::sleep(next.saturating_duration_since(std::time::Instant::now()));
+    }
+    Ok((thread_cpu_ns() - c0) / u64::from(polls.max(1)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,6 +100,17 @@ mod tests {
         std::hint::black_box(x);
         assert!(cpu_ns(me) > 0);
         assert!(rss_kib(me) > 100);
+    }
+
+    #[test]
+    fn this_thread_costs_something() {
+        let before = thread_cpu_ns();
+        let mut x = 0u64;
+        for i in 0..2_000_000u64 {
+            x = x.wrapping_add(i * i);
+        }
+        std::hint::black_box(x);
+        assert!(thread_cpu_ns() > before);
     }
 
     #[test]
