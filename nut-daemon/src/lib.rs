@@ -1,6 +1,12 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::{Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{fmt, registry, reload};
+
 pub mod getopt;
 pub mod paths;
 pub mod pidfile;
@@ -46,42 +52,51 @@ impl Logging {
         Logging { from_env: false, ..self }
     }
 
-    fn filter(&self) -> tracing_subscriber::EnvFilter {
-        let fixed = || tracing_subscriber::EnvFilter::new(self.level);
+    /// The filter: `RUST_LOG` when allowed, set and valid, else
+    /// [`level`](Self::level). Directives are `target=level` pairs and a
+    /// bare default level (`info`, `nut_driver=trace,warn`); span and field
+    /// filters are not supported (such a `RUST_LOG` is ignored with a
+    /// warning). No regular expressions are compiled, which keeps the
+    /// drivers' start-up and resident memory small.
+    fn filter(&self) -> Targets {
         if self.from_env {
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| fixed())
-        } else {
-            fixed()
+            if let Some(env) = std::env::var_os("RUST_LOG") {
+                match env.to_str().map(str::parse::<Targets>) {
+                    Some(Ok(t)) => return t,
+                    _ => eprintln!("RUST_LOG {env:?} ignored: only target=level directives"),
+                }
+            }
         }
+        fixed(self.level)
+    }
+
+    fn layer<S, W>(&self, writer: W) -> impl Layer<S> + Send + Sync + 'static
+    where
+        S: tracing::Subscriber + for<'s> LookupSpan<'s>,
+        W: for<'w> fmt::MakeWriter<'w> + Send + Sync + 'static,
+    {
+        fmt::layer()
+            .with_writer(writer)
+            .with_target(self.target)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
     }
 
     /// Logs to stderr, with time and level. Does nothing when a subscriber
     /// is already set.
     pub fn init(self) {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(self.filter())
-            .with_writer(std::io::stderr)
-            .with_target(self.target)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .try_init();
+        let _ = registry().with(self.filter()).with(self.layer(std::io::stderr)).try_init();
     }
 
     /// Like [`init`](Self::init), and returns a [`LevelControl`] that
     /// changes the level later (NUT's `DEBUG_MIN` read from a config file
     /// after logging started). `None` when a subscriber was already set.
     pub fn init_with_control(self) -> Option<LevelControl> {
-        let builder = tracing_subscriber::fmt()
-            .with_env_filter(self.filter())
-            .with_writer(std::io::stderr)
-            .with_target(self.target)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .with_filter_reloading();
-        let handle = builder.reload_handle();
-        builder.try_init().ok()?;
+        let (filter, handle) = reload::Layer::new(self.filter());
+        registry().with(filter).with(self.layer(std::io::stderr)).try_init().ok()?;
         let env_set = self.from_env && std::env::var_os("RUST_LOG").is_some();
         Some(LevelControl {
             set: Box::new(move |level| {
-                let _ = handle.reload(tracing_subscriber::EnvFilter::new(level));
+                let _ = handle.reload(fixed(level));
             }),
             env_set,
         })
@@ -91,17 +106,21 @@ impl Logging {
     /// which adds its own framing (syslog).
     pub fn init_bare<W>(self, writer: W)
     where
-        W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+        W: for<'w> fmt::MakeWriter<'w> + Send + Sync + 'static,
     {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(self.filter())
+        let bare = fmt::layer()
             .with_writer(writer)
             .with_ansi(false)
             .without_time()
             .with_target(false)
-            .with_level(false)
-            .try_init();
+            .with_level(false);
+        let _ = registry().with(self.filter()).with(bare).try_init();
     }
+}
+
+/// `level` as a filter for every target (`info` when it does not parse).
+fn fixed(level: &str) -> Targets {
+    level.parse().unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO))
 }
 
 /// Changes the level of the logging set up by

@@ -5,7 +5,7 @@
 use nut_driver::Message;
 use nut_driver::params::DriverParams;
 use nut_driver::transport::{HidLink, LinkError, ReportType, UsbIds};
-use regex::{Regex, RegexBuilder};
+use regex_lite::{Regex, RegexBuilder};
 use rusb::{Device, DeviceHandle, GlobalContext};
 use std::time::{Duration, Instant};
 
@@ -31,7 +31,7 @@ pub struct MatcherError {
     key: &'static str,
     value: String,
     #[source]
-    error: regex::Error,
+    error: regex_lite::Error,
 }
 
 /// Which device to use: NUT's `vendorid`, `productid`, `vendor`,
@@ -297,8 +297,11 @@ impl HidLink for UsbHid {
     fn read_interrupt(&mut self, buf: &mut [u8], deadline: Instant) -> Result<usize, LinkError> {
         let Some(ep) = self.endpoint_in else { return Err(LinkError::Timeout) };
         // A deadline already past still reads what the device has queued: libusb's
-        // timeout 0 would mean "forever", so the shortest wait is 1 ms.
-        let wait = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+        // timeout 0 would mean "forever", so the shortest wait is 1 ms. libusb counts
+        // whole milliseconds: rounded up, a wait that times out ends at the deadline,
+        // not just before it.
+        let left = deadline.saturating_duration_since(Instant::now());
+        let wait = Duration::from_millis(left.as_micros().div_ceil(1000).max(1) as u64);
         self.handle.read_interrupt(ep, buf, wait).map_err(link_error)
     }
 
