@@ -132,6 +132,11 @@ fn device_thread<D: Device>(
 ) {
     let push = |poller: &mut Poller<D>, done: Option<(&PendingRequest, _)>| {
         let lines = poller.take_updates();
+        if lines.is_empty() && done.is_none() {
+            // Nothing changed (a poll that found the same values): the
+            // socket side has nothing to send, so it is not woken.
+            return;
+        }
         {
             let mut s = lock(&shared);
             s.apply_updates(&lines);
