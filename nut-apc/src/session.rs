@@ -268,6 +268,9 @@ pub struct Session {
     stale: bool,
     last_worked: u32,
     last_full: Option<u64>,
+    /// Identification has just read every variable: the first poll asks
+    /// for the status only.
+    fresh: bool,
     next_update: Option<Duration>,
     last_nasty: Option<u64>,
     tasks: VecDeque<Task>,
@@ -308,6 +311,7 @@ impl Session {
             stale: true,
             last_worked: 0,
             last_full: None,
+            fresh: false,
             next_update: None,
             last_nasty: None,
             tasks: VecDeque::new(),
@@ -396,6 +400,15 @@ impl Session {
                 _ => None,
             },
         }
+    }
+
+    /// Whether the answer being waited for ends with a line feed, as all
+    /// Smart answers do except the bare `*` of some commands: a caller may
+    /// then let the port collect whole lines (canonical mode) and wake once
+    /// per answer. `false` when no answer is awaited (alert bytes may come
+    /// alone at any time).
+    pub fn awaits_line(&self) -> bool {
+        matches!(self.wait, Wait::Read { spec, .. } if !spec.asterisk)
     }
 
     /// Time has passed: expire reads and pauses, start a due poll.
@@ -983,6 +996,10 @@ impl Session {
     fn init_done(&mut self) {
         self.setinfo("ups.mfr", "APC".into());
         self.phase = Phase::Running;
+        // Every variable was read just now: the first poll does not read
+        // them again (NUT's does, which doubles its start-up time).
+        self.last_full = Some(self.now.as_secs());
+        self.fresh = true;
         self.data_ok();
         self.event(Event::Ready);
         self.next_update = Some(self.now);
@@ -994,6 +1011,7 @@ impl Session {
         self.next_update = Some(self.now.saturating_add(self.opts.poll_interval));
         if self.stale {
             self.last_full = None;
+            self.fresh = false;
             self.last_worked = self.last_worked.saturating_add(1);
             if self.last_worked < 10 {
                 return;
@@ -1014,6 +1032,9 @@ impl Session {
             let Some(l) = got.data() else { return s.data_stale() };
             s.bits = answer::parse_status(&l);
             s.change(Change::Status(s.bits));
+            if core::mem::take(&mut s.fresh) {
+                return s.data_ok();
+            }
             let secs = s.now.as_secs();
             let all = s.last_full.is_none_or(|t| secs.saturating_sub(t) > FULL_REFRESH_SECS);
             if all {

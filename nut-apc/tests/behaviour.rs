@@ -52,11 +52,33 @@ fn alerts_between_answers_publish_at_once() {
 }
 
 #[test]
+fn first_poll_asks_only_the_status() {
+    let mut h = Harness::start(typical());
+    assert!(h.run_until(SECS(120), |e| *e == Event::Ready));
+    // Identification read every variable (with 'C' among them).
+    let q = h.sim.received.iter().position(|&b| b == b'Q').unwrap_or(h.sim.received.len());
+    let ident = h.sim.received[..q].to_vec();
+    assert!(ident.contains(&b'C'), "{ident:?}");
+    assert_eq!(h.get("ups.temperature"), Some("036.0"));
+    h.run_for(SECS(1));
+    assert_eq!(&h.sim.received[ident.len()..], b"Q", "the first poll");
+    assert_eq!(h.get("ups.status"), Some("OL"));
+    // The next one (2 s later) reads the polled variables again.
+    h.run_for(SECS(2));
+    let second = &h.sim.received[ident.len() + 1..];
+    assert!(second.starts_with(b"Q") && second.contains(&b'C'), "{second:?}");
+}
+
+#[test]
 fn alert_inside_an_answer_is_separated() {
     let mut sim = typical();
     // f answers "099.0" with a low-battery alert in the middle.
     sim.set(b'f', b"09%9.0\r\n");
-    let h = ready(sim);
+    let mut h = ready(sim);
+    // Identification reads ignore alert bytes, and the first poll asks
+    // only for Q: `f` is read alert-aware from the second poll on.
+    assert!(!h.events.contains(&Event::Alert(Alert::LowBattery)));
+    h.run_for(SECS(3));
     assert_eq!(h.get("battery.charge"), Some("099.0"));
     // Q = 08 (OL) came first in the poll, then % set LB.
     assert_eq!(h.get("ups.status"), Some("OL LB"));

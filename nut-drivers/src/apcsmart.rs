@@ -7,7 +7,9 @@
 //! session found into the driver state.
 //!
 //! * `connect` opens the port (2400 8N1, the 940-0095B cable's DTR/RTS),
-//!   enters smart mode, identifies the unit and runs the first poll.
+//!   enters smart mode, identifies the unit and reads its status (the
+//!   identification has just read every other variable, so the first poll
+//!   does not ask for them again).
 //! * `update` reads whatever arrived (alert bytes between polls) and runs
 //!   the session's poll when it is due. Between polls it blocks in a read
 //!   for up to [`ALERT_WAIT`] and returns as soon as alert bytes were
@@ -19,6 +21,12 @@
 //! * `-k` (`shutdown`) runs [`Session::shutdown`]: the `sdtype` or
 //!   `advorder` sequence, as NUT; the unit is not identified first (NUT
 //!   skips `upsdrv_initinfo` for `-k`).
+//!
+//! Before each read the port is set to whole lines (canonical input, one
+//! wake-up per answer) when the session waits for an LF-ended answer, and
+//! to single bytes otherwise ([`Session::awaits_line`]): between polls, so
+//! that a lone alert byte is read at once, and for the bare `*` of some
+//! commands. `ttymode=raw` keeps the port raw throughout, as NUT does.
 //!
 //! A lost port is [`DeviceError::Disconnected`] (the core reopens it with
 //! a backoff); a unit that does not answer `SM` is logged and retried the
@@ -207,6 +215,9 @@ impl<S: ByteStream> ApcSmart<S> {
             let Some(t) = self.session.as_mut().and_then(Session::poll_transmit) else {
                 return Ok(wrote);
             };
+            // The line mode the answer needs, set before the query goes out: an
+            // answer that began before a switch would be handed over in pieces.
+            self.set_lines(self.wants_lines());
             let Some(link) = self.link.as_mut() else {
                 return Err(DeviceError::disconnected(Message::cause("not connected")));
             };
@@ -268,9 +279,6 @@ impl<S: ByteStream> ApcSmart<S> {
         limit: Instant,
         stop: impl Fn(&Event) -> bool,
     ) -> Result<Option<Event>, DeviceError> {
-        // Identification, commands and shutdown: answers may end without
-        // LF (`*`, the capability list).
-        self.set_lines(false);
         loop {
             self.flush_tx()?;
             self.pump_events(st)?;
@@ -288,6 +296,7 @@ impl<S: ByteStream> ApcSmart<S> {
                 return Ok(None);
             }
             let until = self.deadline().unwrap_or(limit).min(limit);
+            self.set_lines(self.wants_lines());
             self.read_once(until)?;
         }
     }
@@ -371,9 +380,6 @@ impl<S: ByteStream> ApcSmart<S> {
         let end = start + ALERT_WAIT;
         let mut worked = false;
         loop {
-            // A poll under way: whole answers; idle: alert bytes at once.
-            let idle = self.is_idle();
-            self.set_lines(!idle);
             worked |= self.flush_tx()?;
             self.pump_events(st)?;
             self.done.clear();
@@ -386,10 +392,20 @@ impl<S: ByteStream> ApcSmart<S> {
                 break;
             }
             let until = self.deadline().unwrap_or(end).min(end);
+            self.set_lines(self.wants_lines());
             worked |= self.read_once(until)?;
         }
         self.wake_at = Some(Instant::now());
         Ok(())
+    }
+
+    /// How the next read should find the port: whole lines while an
+    /// LF-ended answer is awaited (one wake-up per answer), single bytes
+    /// otherwise (alert bytes between polls, the bare `*` of commands).
+    /// `ttymode=raw` keeps the port raw, as NUT does.
+    fn wants_lines(&self) -> bool {
+        self.opts.ttymode == nut_apc::options::TtyMode::Canonical
+            && self.session.as_ref().is_some_and(Session::awaits_line)
     }
 
     /// Whether the session waits for its next poll (nothing under way).

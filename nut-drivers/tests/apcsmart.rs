@@ -418,10 +418,24 @@ fn side_by_side_measurement() {
     let secs = 30;
     let ours = measure(OURS, secs);
     let nut = measure(THEIRS, secs);
+    // The exchanges of one poll on this unit, alone (no driver around them).
+    let ex = exchanges("smart-protocol-typical-results.apc");
+    let pty = PtySerial::start(script_of(&ex), PtyOptions::default()).unwrap();
+    let poll: [&[u8]; 7] = [b"Q", b"C", b"P", b"L", b"O", b"f", b"B"];
+    let floor = nut_testkit::procstat::exchange_floor_ns(
+        pty.path(),
+        &[b"Y"],
+        &poll,
+        b'\n',
+        Duration::from_secs(1),
+        secs as u32,
+    )
+    .unwrap();
     println!("| driver | start to data served (s) | CPU per poll (ms) | RSS (KiB) |");
     println!("|---|---:|---:|---:|");
     println!("| ours | {:.2} | {:.3} | {} |", ours.0, ours.1, ours.2);
     println!("| NUT 2.8.0 (Debian) | {:.2} | {:.3} | {} |", nut.0, nut.1, nut.2);
+    println!("| the 7 exchanges alone | | {:.3} | |", floor as f64 / 1e6);
 }
 
 // ---- bad input, in process (ScriptedStream) ----------------------------
