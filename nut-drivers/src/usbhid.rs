@@ -42,6 +42,9 @@ pub const DEFAULT_INTERRUPT_SIZE: usize = 512;
 /// wake-up of the driver, so shorter waits cost CPU).
 pub const INTERRUPT_WAIT: Duration = Duration::from_millis(750);
 
+/// How early a wait on the interrupt pipe may end without the rest being slept.
+const EARLY_RETURN: Duration = Duration::from_millis(20);
+
 const fn value(name: &'static str, desc: &'static str) -> VarSpec {
     VarSpec::value(name, desc)
 }
@@ -387,8 +390,12 @@ impl<L: HidLink + 'static> UsbhidUps<L> {
                 }
                 Err(LinkError::Disconnected(c)) => return Err(self.lost(c.to_string())),
                 Err(_) => {
+                    // An error that came back well before the deadline (a stall, a
+                    // link that does not wait) must not turn the wait into a busy
+                    // loop; a timeout that ended a timer tick early needs no second
+                    // wake-up.
                     let left = deadline.saturating_duration_since(Instant::now());
-                    if !left.is_zero() {
+                    if left > EARLY_RETURN {
                         std::thread::sleep(left);
                     }
                     break;
@@ -429,7 +436,6 @@ impl<L: HidLink + 'static> Device for UsbhidUps<L> {
         let listening = self.listening();
         self.woke = listening.then_some(now);
         if listening {
-            // Between polls: wait on the interrupt pipe (at most until the next poll).
             // Between polls: wait on the interrupt pipe (at most until the next poll);
             // a full update asked for meanwhile is done at that poll, as NUT does.
             let due = self.next_walk.filter(|&t| !self.first_update && now < t);
