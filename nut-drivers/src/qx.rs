@@ -39,8 +39,10 @@ const fn flag(name: &'static str, desc: &'static str) -> VarSpec {
 }
 
 /// The settings `nutdrv_qx` accepts beyond the common ones (NUT 2.8.0's
-/// common and USB ones; the per-protocol Voltronic/BestUPS/Ablerex settings
-/// are accepted and ignored, see the crate README).
+/// common and USB ones). Masterguard's `slave_address` selects the unit;
+/// the per-protocol Voltronic/BestUPS/Ablerex settings that would change
+/// the device at start are accepted and logged, never sent (see the
+/// `nut-megatec` README).
 pub const VARS: &[VarSpec] = &[
     value("offdelay", "Set shutdown delay, in seconds (default=30)"),
     value("ondelay", "Set startup delay, in seconds (default=180)"),

@@ -285,6 +285,8 @@ cases! {
     // INNOVATAE claims as Q1 does: autodetection never reaches it.
     qx_selftest_innovatae_named => "selftest/innovatae.qx", expect OursOnly,
         conf "  protocol = innovatae\n";
+    // 2.8.0's claim looks its items up by their pre-`experimental.` names: never claims.
+    qx_selftest_masterguard => "selftest/masterguard.qx", expect OursOnly;
     qx_selftest_megatec_old => "selftest/megatec-old.qx";
     qx_selftest_megatec => "selftest/megatec.qx";
     qx_selftest_mustek => "selftest/mustek.qx";
@@ -388,6 +390,18 @@ fn bench_side_by_side() {
             rss
         ));
     }
+    // The poll's one exchange alone (no driver around it).
+    let pty = PtySerial::start(qxfile::script(&lines), PtyOptions::default()).unwrap();
+    let floor = nut_testkit::procstat::exchange_floor_ns(
+        pty.path(),
+        &[],
+        &[b"Q1\r"],
+        b'\r',
+        Duration::from_secs(2),
+        30,
+    )
+    .unwrap();
+    rows.push(format!("| the `Q1` exchange alone | | {:.3} ms (30 polls) | |", floor as f64 / 1e6));
     println!("| driver | start to data | CPU per poll | RSS |\n|---|---|---|---|");
     for r in rows {
         println!("{r}");

@@ -43,6 +43,10 @@ pub struct Config {
     pub timeout: Duration,
     /// Try only NUT 2.8.0's protocols, in its order.
     pub nut_2_8_0_only: bool,
+    /// `slave_address` (masterguard): the claim requires the device's
+    /// slave address (its `ups.id`) to equal this number (0-99); an empty
+    /// or malformed value makes the claim fail, as in NUT.
+    pub slave_address: Option<String>,
 }
 
 impl Default for Config {
@@ -64,6 +68,7 @@ impl Default for Config {
             usb_vendorid: None,
             timeout: Duration::from_secs(1),
             nut_2_8_0_only: false,
+            slave_address: None,
         }
     }
 }
@@ -85,6 +90,7 @@ impl Config {
             "ignoresab" => self.ignoresab = true,
             "nooutstats" => self.nooutstats = true,
             "battery_voltage_reports_one_pack" => self.battery_voltage_reports_one_pack = true,
+            "slave_address" => self.slave_address = Some(v.to_string()),
             "ondelay" => self.ondelay = Some(v.to_string()),
             "offdelay" => self.offdelay = Some(v.to_string()),
             "pollfreq" => self.pollfreq = u64::try_from(strtol(v)).unwrap_or(0),

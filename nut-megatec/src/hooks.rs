@@ -1,11 +1,16 @@
-//! The `preprocess` hooks of NUT's BestUPS, Voltronic and Ablerex (2.8.0)
-//! and OMRON (later) nutdrv_qx subdrivers that need more than their field:
-//! the driver's run-time state (capabilities, limits filled from answers,
-//! items unskipped by other answers) or the whole answer; and the filters
-//! that decide which allowed values of a writable variable are offered.
+//! The `preprocess` hooks of NUT's BestUPS, Voltronic, Ablerex and
+//! Masterguard (2.8.0) and OMRON and Voltronic-Axpert (later, in
+//! [`axpert`]) nutdrv_qx subdrivers that need
+//! more than their field: the driver's run-time state (capabilities, limits
+//! filled from answers, items unskipped by other answers, Masterguard's
+//! model, cell count and slave address) or the whole answer; and the
+//! filters that decide which allowed values of a writable variable are
+//! offered.
 
 use crate::item::{self, Arg, Hook, Item, RwHook, flags, printf, strtod, strtol};
 use crate::state::{HookOut, State};
+
+pub(crate) mod axpert;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use nut_proto::publish::Publish;
@@ -125,8 +130,8 @@ const BESTUPS_VOLTAGES: [[i64; 5]; 20] = [
     [165, 188, 208, 244, 270],
 ];
 
-/// The run-time values NUT's BestUPS, Voltronic and Ablerex subdrivers
-/// keep in globals.
+/// The run-time values NUT's BestUPS, Voltronic, Ablerex, Masterguard and
+/// Voltronic-Axpert subdrivers keep in globals.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Extra {
     /// Voltronic capability options (`alarm_control` ...): `enabled` or
@@ -147,6 +152,44 @@ pub(crate) struct Extra {
     /// the nominal per 12 V), -1 until read.
     ablerex_vb: Option<i64>,
     ablerex_vbc: Option<i64>,
+    /// What the Masterguard hooks keep between answers.
+    mg: Masterguard,
+    /// What the Voltronic-Axpert hooks keep between answers.
+    ax: axpert::Axpert,
+}
+
+/// Masterguard's run-time values (globals of NUT's subdriver).
+#[derive(Clone, Debug)]
+struct Masterguard {
+    /// The series letter (`A` or `E`), once read.
+    series: Option<u8>,
+    /// The slave address the `,XX` queries carry (`??` until read).
+    slaveaddr: [u8; 2],
+    /// The address an `ups.id` setting switches to once it is sent.
+    next_slaveaddr: i64,
+    /// The power rating in W (for `ups.power` and the output currents).
+    power: i64,
+    /// Battery cells in series (cell voltage to battery voltage).
+    numcells: i64,
+    /// The range of `battery.packs`, which depends on the model.
+    batpacks: (i64, i64),
+    /// The nominal output voltages the unit offers (`MSO`): the values of
+    /// `output.voltage.nominal`.
+    outvolts: Vec<String>,
+}
+
+impl Default for Masterguard {
+    fn default() -> Self {
+        Masterguard {
+            series: None,
+            slaveaddr: *b"??",
+            next_slaveaddr: 0,
+            power: 0,
+            numcells: 0,
+            batpacks: (0, 9),
+            outvolts: Vec::new(),
+        }
+    }
 }
 
 impl Extra {
@@ -184,12 +227,21 @@ impl State {
     /// The allowed values of `it` offered now (NUT runs each value's filter
     /// at the time it lists them), or those filled at run time.
     pub(crate) fn rw_values(&self, it: &Item, p: &dyn Publish) -> Vec<String> {
+        if let Some(v) = self.masterguard_rw_values(it) {
+            return v;
+        }
+        if let Some(v) = self.extra.ax_rw(it.var) {
+            return v.iter().take_while(|x| !x.is_empty()).cloned().collect();
+        }
         if it.info_rw.is_empty() {
             return self.extra.rw(it.var).map(<[String]>::to_vec).unwrap_or_default();
         }
         it.info_rw
             .iter()
-            .filter(|v| rw_offered(v.filter, v.value, p))
+            .filter(|v| {
+                self.axpert_rw_offered(v.filter, v.value, p)
+                    .unwrap_or_else(|| rw_offered(v.filter, v.value, p))
+            })
             .map(|v| v.value.to_string())
             .collect()
     }
@@ -662,7 +714,31 @@ impl State {
                 };
                 out(printf("This UPS is *%s* in a system of UPSes in parallel", &[Arg::S(kind)]))
             }
-            _ => HookOut::Unsupported,
+            Hook::MasterguardSlaveaddr
+            | Hook::MasterguardSeries
+            | Hook::MasterguardModel
+            | Hook::MasterguardPower
+            | Hook::MasterguardMmmSs
+            | Hook::MasterguardHhh
+            | Hook::MasterguardTtttHhMmSs
+            | Hook::MasterguardNumcells
+            | Hook::MasterguardBattvolt
+            | Hook::MasterguardUpsPower
+            | Hook::MasterguardOutputCurrent
+            | Hook::MasterguardOutputCurrentNominal
+            | Hook::MasterguardStatus
+            | Hook::MasterguardBeeperStatus
+            | Hook::MasterguardOutputVoltages
+            | Hook::MasterguardFault
+            | Hook::MasterguardShutdownReturn
+            | Hook::MasterguardShutdownStayoff
+            | Hook::MasterguardTestBattery
+            | Hook::MasterguardSetvar
+            | Hook::MasterguardSetSlaveaddr => match self.masterguard_hook(item, field, p) {
+                Some(s) => out(s),
+                None => HookOut::Refused,
+            },
+            _ => self.axpert_hook(item, field, p),
         }
     }
 
@@ -1216,5 +1292,632 @@ pub(crate) fn rw_offered(filter: RwHook, value: &str, p: &dyn Publish) -> bool {
             rows.iter().any(|(x, f, ps)| *x == val && ofn == *f && in_set(prot, ps))
         }
         _ => false,
+    }
+}
+
+// ---- Masterguard ----------------------------------------------------------
+
+/// The queries each Masterguard series answers (`masterguard_commands_a`,
+/// `masterguard_commands_e`); items whose query is not listed are skipped.
+const MASTERGUARD_COMMANDS_A: [&str; 28] = [
+    "Q", "Q1", "Q3", "T", "TL", "S", "C", "CT", "WH", "M", "N", "O", "DECO", "DRC", "SRC", "FLT",
+    "FCLR", "G", "SS", "GS", "MSO", "PNV", "FOFF", "FON", "TUD", "GBS", "SSN", "GSN",
+];
+const MASTERGUARD_COMMANDS_E: [&str; 29] = [
+    "Q", "Q1", "Q3", "PSR", "T", "TL", "S", "C", "CT", "WH", "DRC", "SRC", "FLT", "FCLR", "SS",
+    "GS", "MSO", "PNV", "FOFF", "FON", "TUD", "GBS", "SSN", "GSN", "BUS", "V", "INVDC", "BUSP",
+    "BUSN",
+];
+
+/// The models of the `WH` type field (matched on its start): name, power
+/// rating (W), `battery.packs` range of the tower and of the rack (`-19`)
+/// version.
+#[allow(clippy::type_complexity)]
+const MASTERGUARD_MODELS: [(&[u8], &str, i64, (i64, i64), (i64, i64)); 7] = [
+    (b"A  700", "A700", 700, (0, 0), (0, 0)),
+    (b"A 1000", "A1000", 1000, (0, 2), (0, 2)),
+    (b"A 2000", "A2000", 2000, (0, 2), (1, 5)),
+    (b"A 3000", "A3000", 3000, (0, 2), (1, 5)),
+    (b"E 60", "E60", 6000, (1, 1), (1, 1)),
+    (b"E100", "E100", 10000, (1, 1), (1, 1)),
+    (b"E200", "E200", 20000, (1, 1), (1, 1)),
+];
+
+/// Whether the query `cmd` is the series command `entry`: the capital
+/// letters `cmd` starts with spell exactly `entry` (so `Q3` is `Q`, and
+/// `GS,XX` is `GS`), as NUT's claim compares them.
+fn masterguard_is_command(entry: &str, cmd: &str) -> bool {
+    let (e, c) = (entry.as_bytes(), cmd.as_bytes());
+    let mut k = 0;
+    loop {
+        let p = e.get(k).copied();
+        let q = c.get(k).copied().filter(u8::is_ascii_uppercase);
+        match (p, q) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p == q => k += 1,
+            _ => return false,
+        }
+    }
+}
+
+/// C `isspace`, as `scanf` skips it.
+fn c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// What `scanf` does before a number at `*i`: skips blanks and reads an
+/// optional sign; `true` for `-`.
+fn c_sign(b: &[u8], i: &mut usize) -> bool {
+    while b.get(*i).copied().is_some_and(c_space) {
+        *i += 1;
+    }
+    match b.get(*i) {
+        Some(b'-') => {
+            *i += 1;
+            true
+        }
+        Some(b'+') => {
+            *i += 1;
+            false
+        }
+        _ => false,
+    }
+}
+
+/// `scanf("%d")` at `*i`: blanks skipped, an optional sign, at least one
+/// digit. A number that does not fit a C `int` is refused (C leaves it
+/// undefined).
+fn scan_int(b: &[u8], i: &mut usize) -> Option<i64> {
+    let neg = c_sign(b, i);
+    let start = *i;
+    let mut v: i64 = 0;
+    while let Some(d) = b.get(*i).copied().filter(u8::is_ascii_digit) {
+        v = v.saturating_mul(10).saturating_add(i64::from(d - b'0'));
+        *i += 1;
+    }
+    if *i == start {
+        return None;
+    }
+    let v = if neg { -v } else { v };
+    i32::try_from(v).ok().map(i64::from)
+}
+
+/// `scanf("%f")` at `*i` (decimal forms only): a C `float`.
+fn scan_float(b: &[u8], i: &mut usize) -> Option<f32> {
+    let neg = c_sign(b, i);
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        String::from_utf8_lossy(b.get(start..*i).unwrap_or(&[])).into_owned()
+    };
+    let int = digits(i);
+    let frac = if b.get(*i) == Some(&b'.') {
+        *i += 1;
+        digits(i)
+    } else {
+        String::new()
+    };
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    // An exponent counts only when digits follow it.
+    let mut exp = String::from("0");
+    if let Some(b'e' | b'E') = b.get(*i) {
+        let sign = b.get(*i + 1).copied().filter(|c| matches!(c, b'-' | b'+'));
+        let first = *i + 1 + usize::from(sign.is_some());
+        if b.get(first).is_some_and(u8::is_ascii_digit) {
+            *i = first;
+            exp = alloc::format!("{}{}", if sign == Some(b'-') { "-" } else { "" }, digits(i));
+        }
+    }
+    let text = alloc::format!(
+        "{}{}.{}e{exp}",
+        if neg { "-" } else { "" },
+        if int.is_empty() { "0" } else { &int },
+        if frac.is_empty() { "0" } else { &frac },
+    );
+    text.parse::<f32>().ok()
+}
+
+/// Several `%d` separated by `sep` (`scanf("%d:%d:%d:%d")`).
+fn scan_ints<const N: usize>(b: &[u8], i: &mut usize, sep: u8) -> Option<[i64; N]> {
+    let mut out = [0i64; N];
+    for (k, slot) in out.iter_mut().enumerate() {
+        if k > 0 {
+            if b.get(*i) != Some(&sep) {
+                return None;
+            }
+            *i += 1;
+        }
+        *slot = scan_int(b, i)?;
+    }
+    Some(out)
+}
+
+/// A C `int` result of the unit conversions: refused when it overflows
+/// (C leaves that undefined).
+fn c_int(v: Option<i64>) -> Option<String> {
+    v.and_then(|v| i32::try_from(v).ok()).map(|v| alloc::format!("{v}"))
+}
+
+/// `strtol(s, &end, 10)` that must use the whole string (`*end == '\0'`):
+/// blanks, a sign, digits; the empty string reads as 0, as in C.
+fn c_strtol_full(s: &str) -> Option<i64> {
+    let t = s.trim_start_matches(|c: char| u8::try_from(c).is_ok_and(c_space));
+    let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if body.is_empty() {
+        return s.is_empty().then_some(0);
+    }
+    if !body.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(strtol(t))
+}
+
+/// The `slave_address` option: `Ok(None)` when absent, the address when
+/// valid (0-99), `Err` when empty or malformed (the claim then fails).
+pub(crate) fn masterguard_config_slaveaddr(v: Option<&str>) -> Result<Option<i64>, ()> {
+    match v {
+        None => Ok(None),
+        Some("") => Err(()),
+        Some(s) => match c_strtol_full(s) {
+            Some(n) if (0..=99).contains(&n) => Ok(Some(n)),
+            _ => Err(()),
+        },
+    }
+}
+
+/// One of the five fault records of `FLT`: `c ffff TTTT:hh:mm:ss` (fault
+/// id, value, when) to `<seconds>: <text>`.
+fn masterguard_fault(field: &[u8]) -> Option<String> {
+    let &c = field.first()?;
+    let mut i = 1;
+    while field.get(i).copied().is_some_and(c_space) {
+        i += 1;
+    }
+    let f = f64::from(scan_float(field, &mut i)?);
+    let [t, h, m, s] = scan_ints::<4>(field, &mut i, b':')?;
+    let when = i64::from(i32::try_from(86400 * t + 3600 * h + 60 * m + s).ok()?);
+    let v0 = || printf("%.0f", &[Arg::F(f)]);
+    let text = match c {
+        b'0' => String::from("none"),
+        b'1' => alloc::format!("bus fault ({}V)", v0()),
+        b'2' => alloc::format!("inverter fault ({}V)", v0()),
+        b'3' => alloc::format!("overheat fault ({}C)", v0()),
+        b'4' => alloc::format!("battery overvoltage fault ({}V)", printf("%.2f", &[Arg::F(f)])),
+        b'5' => alloc::format!("battery mode overload fault ({}%)", v0()),
+        b'6' => alloc::format!("bypass mode overload fault ({}%)", v0()),
+        // NUT's spelling.
+        b'7' => alloc::format!("inverter mode outpt short-circuit fault ({}V)", v0()),
+        b'8' => String::from("fan lock fault"),
+        b'9' => alloc::format!("battery fault ({}V)", v0()),
+        b'A' => String::from("charger fault"),
+        b'B' => String::from("EPO activated"),
+        b'C' => String::from("parallel error"),
+        b'D' => String::from("MCU communication error"),
+        // E and F are reserved; anything else is unknown.
+        _ => return None,
+    };
+    Some(alloc::format!("{when}: {text}"))
+}
+
+/// A status bit of `Q3` (by its position) to its status token, alarm,
+/// `ups.type` or `ups.test.result` (`masterguard_status`).
+fn masterguard_status(from: usize, field: &[u8]) -> Option<&'static str> {
+    let set = match field.first() {
+        Some(b'1') => true,
+        Some(b'0') => false,
+        _ => return None,
+    };
+    let pick = |on: &'static str, off: &'static str| if set { on } else { off };
+    Some(match from {
+        // B7: utility fail.
+        53 => pick("!OL", "OL"),
+        54 => pick("LB", "!LB"),
+        55 => pick("BYPASS", "!BYPASS"),
+        56 => pick("UPS Failed", ""),
+        57 => pick("offline", "online"),
+        58 => pick("CAL", "!CAL"),
+        59 => pick("FSD", "!FSD"),
+        63 => pick("problems in parallel operation mode", ""),
+        65 => pick("RB", "!RB"),
+        // NUT's wording: the bit set reads "no battery connected".
+        66 => pick("no battery connected", ""),
+        67 => match field.get(..3)? {
+            b"000" => "no test in progress",
+            b"001" => "in progress",
+            b"010" => "OK",
+            b"011" => "failed",
+            b"100" => "not possible",
+            b"101" => "aborted",
+            b"110" => "autonomy time calibration in progress",
+            b"111" => "unknown",
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+impl State {
+    /// Whether the active protocol is Masterguard.
+    fn is_masterguard(&self) -> bool {
+        core::ptr::eq(self.proto, &crate::protocol::MASTERGUARD)
+    }
+
+    /// Masterguard's allowed values filled at run time: the `battery.packs`
+    /// range of the model, the output voltages of `MSO`.
+    fn masterguard_rw_values(&self, it: &Item) -> Option<Vec<String>> {
+        if !self.is_masterguard() || it.has(flags::SETVAR) {
+            return None;
+        }
+        let mg = &self.extra.mg;
+        if it.var.eq_ignore_ascii_case("battery.packs") {
+            let (lo, hi) = mg.batpacks;
+            return Some(alloc::vec![alloc::format!("{lo}"), alloc::format!("{hi}")]);
+        }
+        if it.var.eq_ignore_ascii_case("output.voltage.nominal") && it.has(flags::ENUM) {
+            return Some(mg.outvolts.clone());
+        }
+        None
+    }
+
+    /// A claim step of Masterguard: the item's hook only (it keeps what
+    /// the claim needs); nothing is published before the init walk, so
+    /// that the walk still sets the writable variables' flags.
+    pub(crate) fn masterguard_claim_value(
+        &mut self,
+        item: &'static Item,
+        field: &[u8],
+        p: &mut dyn Publish,
+    ) -> bool {
+        self.masterguard_hook(item, field, p).is_some()
+    }
+
+    /// The end of Masterguard's claim: the slave address must be the
+    /// configured one (if any); items whose query the series lacks are
+    /// skipped. `false`: the claim fails.
+    pub(crate) fn masterguard_claim_finish(&mut self, want: Option<i64>) -> bool {
+        let mg = &self.extra.mg;
+        if let Some(w) = want {
+            if w != strtol(&String::from_utf8_lossy(&mg.slaveaddr)) {
+                return false;
+            }
+        }
+        let list: &[&str] = match mg.series {
+            Some(b'A') => &MASTERGUARD_COMMANDS_A,
+            Some(b'E') => &MASTERGUARD_COMMANDS_E,
+            _ => return false,
+        };
+        for (it, skip) in self.proto.items.iter().zip(self.skip.iter_mut()) {
+            if !it.command.is_empty() && !list.iter().any(|e| masterguard_is_command(e, it.command))
+            {
+                *skip = true;
+            }
+        }
+        true
+    }
+
+    /// `masterguard_add_slaveaddr`: the query's trailing `,XX\r` carries
+    /// the slave address. `None` for a query without it.
+    pub(crate) fn masterguard_add_slaveaddr(&self, cmd: &[u8]) -> Option<Vec<u8>> {
+        let head = cmd.strip_suffix(b",XX\r")?;
+        let mut q = head.to_vec();
+        q.push(b',');
+        q.extend_from_slice(&self.extra.mg.slaveaddr);
+        q.push(b'\r');
+        Some(q)
+    }
+
+    /// `masterguard_new_slaveaddr`: once the `ups.id` setting is sent (the
+    /// query itself carries the old address), later queries carry the new
+    /// one. `false` when the pending address is out of range.
+    pub(crate) fn masterguard_new_slaveaddr(&mut self) -> bool {
+        let mg = &mut self.extra.mg;
+        let Ok(n) = u8::try_from(mg.next_slaveaddr) else { return false };
+        if n > 99 {
+            return false;
+        }
+        mg.slaveaddr = [b'0' + n / 10, b'0' + n % 10];
+        true
+    }
+
+    /// The Masterguard `preprocess` hooks: answers to values, and NUT values
+    /// to commands. `None`: refused.
+    fn masterguard_hook(
+        &mut self,
+        item: &'static Item,
+        field: &[u8],
+        p: &mut dyn Publish,
+    ) -> Option<String> {
+        let mut i = 0;
+        let text = || String::from_utf8_lossy(field).into_owned();
+        match item.pre {
+            Hook::MasterguardSlaveaddr => {
+                self.extra.mg.slaveaddr = <[u8; 2]>::try_from(field).ok()?;
+                Some(text())
+            }
+            Hook::MasterguardSeries => {
+                let s @ (b'A' | b'E') = *field.first()? else { return None };
+                self.extra.mg.series = Some(s);
+                Some(String::from_utf8_lossy(field.get(..2).unwrap_or(field)).into_owned())
+            }
+            Hook::MasterguardModel => {
+                let rack = field.windows(3).any(|w| w == b"-19");
+                let &(_, name, _, tower, rack_range) =
+                    MASTERGUARD_MODELS.iter().find(|m| field.starts_with(m.0))?;
+                self.extra.mg.batpacks = if rack { rack_range } else { tower };
+                Some(alloc::format!("{name}{}", if rack { "-19" } else { "" }))
+            }
+            Hook::MasterguardPower => {
+                let &(_, _, power, _, _) =
+                    MASTERGUARD_MODELS.iter().find(|m| field.starts_with(m.0))?;
+                self.extra.mg.power = power;
+                Some(alloc::format!("{power}"))
+            }
+            Hook::MasterguardMmmSs => {
+                let [m, s] = scan_ints::<2>(field, &mut i, b'.')?;
+                c_int(Some(60 * m + s))
+            }
+            Hook::MasterguardHhh => c_int(scan_int(field, &mut i).map(|h| 3600 * h)),
+            Hook::MasterguardTtttHhMmSs => {
+                let [t, h, m, s] = scan_ints::<4>(field, &mut i, b':')?;
+                c_int(Some(86400 * t + 3600 * h + 60 * m + s))
+            }
+            Hook::MasterguardNumcells => {
+                let n = scan_int(field, &mut i)?;
+                self.extra.mg.numcells = n;
+                Some(alloc::format!("{n}"))
+            }
+            Hook::MasterguardBattvolt => {
+                // C multiplies the cell count and the cell voltage as floats.
+                let v = self.extra.mg.numcells as f32 * scan_float(field, &mut i)?;
+                v.is_finite().then(|| printf("%.2f", &[Arg::F(f64::from(v))]))
+            }
+            Hook::MasterguardUpsPower => {
+                let q = scan_int(field, &mut i)?;
+                let w = q as f64 / 100.0 * self.extra.mg.power as f64 + 0.5;
+                Some(printf("%.0f", &[Arg::F(w)]))
+            }
+            Hook::MasterguardOutputCurrent | Hook::MasterguardOutputCurrentNominal => {
+                // The nominal current ignores its field (the nominal
+                // voltage) and, as the actual one, divides by the actual
+                // output voltage.
+                let fraction = if item.pre == Hook::MasterguardOutputCurrent {
+                    scan_int(field, &mut i)? as f64 / 100.0
+                } else {
+                    1.0
+                };
+                let vout = strtod(p.getinfo("output.voltage")?);
+                let a = fraction * self.extra.mg.power as f64 / vout + 0.005;
+                a.is_finite().then(|| printf("%.2f", &[Arg::F(a)]))
+            }
+            Hook::MasterguardStatus => masterguard_status(item.from, field).map(String::from),
+            Hook::MasterguardBeeperStatus => match field.first()? {
+                b'0' => Some(String::from("disabled")),
+                b'1' => Some(String::from("enabled")),
+                _ => None,
+            },
+            Hook::MasterguardOutputVoltages => {
+                self.extra.mg.outvolts = field
+                    .split(|&b| b == b' ')
+                    .filter(|w| !w.is_empty())
+                    .map(|w| String::from_utf8_lossy(w).into_owned())
+                    .collect();
+                Some(text())
+            }
+            Hook::MasterguardFault => masterguard_fault(field),
+            Hook::MasterguardShutdownReturn | Hook::MasterguardShutdownStayoff => {
+                let off = c_strtol_full(p.getinfo("ups.delay.shutdown")?)?;
+                let offstr = match off {
+                    0..=59 => alloc::format!(".{}", off / 6),
+                    60..=5940 => alloc::format!("{:02}", off / 60),
+                    _ => return None,
+                };
+                if item.pre == Hook::MasterguardShutdownStayoff {
+                    return Some(alloc::format!("S{offstr}\r"));
+                }
+                // The restart delay goes out in seconds, not minutes.
+                let on = c_strtol_full(p.getinfo("ups.delay.start")?)?;
+                if !(0..=9999 * 60).contains(&on) {
+                    return None;
+                }
+                Some(printf("S%sR%04ld\r", &[Arg::S(&offstr), Arg::I(on)]))
+            }
+            Hook::MasterguardTestBattery => {
+                // A duration is required: 10 s (quick test) or 1-99 min.
+                if field.is_empty() {
+                    return None;
+                }
+                let d = c_strtol_full(core::str::from_utf8(field).ok()?)?;
+                match d {
+                    10 => Some(String::from("T\r")),
+                    60..=5940 => Some(printf("T%02ld\r", &[Arg::I(d / 60)])),
+                    _ => None,
+                }
+            }
+            Hook::MasterguardSetSlaveaddr => {
+                self.extra.mg.next_slaveaddr = c_strtol_full(core::str::from_utf8(field).ok()?)?;
+                masterguard_setvar(item, field)
+            }
+            Hook::MasterguardSetvar => masterguard_setvar(item, field),
+            _ => None,
+        }
+    }
+}
+
+/// `masterguard_setvar`: the value in the form `dfl` names (`d`, `f`, `s`,
+/// or `thms`: seconds as `TTTT:hh:mm:ss`) put into the item's query.
+fn masterguard_setvar(item: &Item, value: &[u8]) -> Option<String> {
+    let v = core::str::from_utf8(value).ok()?;
+    if v.is_empty() {
+        return None;
+    }
+    match item.dfl? {
+        "d" => {
+            // A C `int` is printed; a larger number is refused.
+            let n = i32::try_from(c_strtol_full(v)?).ok()?;
+            Some(printf(item.command, &[Arg::I(i64::from(n))]))
+        }
+        "f" => {
+            let f = v.trim_start_matches(|c: char| u8::try_from(c).is_ok_and(c_space));
+            let f = f.parse::<f64>().ok().filter(|f| f.is_finite())?;
+            Some(printf(item.command, &[Arg::F(f)]))
+        }
+        "s" => (v.len() < 80).then(|| printf(item.command, &[Arg::S(v)])),
+        // NUT would also take `TTTT:hh:mm:ss`, but reads it from the
+        // item's last answer instead of the value; seconds are what works.
+        // A negative count (which NUT would send malformed) is refused.
+        "thms" => {
+            let l = c_strtol_full(v)?;
+            if l < 0 {
+                return None;
+            }
+            let (sec, l) = (l % 60, l / 60);
+            let (m, l) = (l % 60, l / 60);
+            let (h, days) = (l % 24, l / 24);
+            if days > 9999 {
+                return None;
+            }
+            let t = alloc::format!("{days:04}:{h:02}:{m:02}:{sec:02}");
+            Some(printf(item.command, &[Arg::S(&t)]))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod masterguard_tests {
+    use super::*;
+
+    /// The fault records of NUT's `FLT` examples, and those the log-only
+    /// items refuse.
+    #[test]
+    fn fault_records() {
+        assert_eq!(
+            masterguard_fault(b"7 0043 0000:16:48:06").as_deref(),
+            Some("60486: inverter mode outpt short-circuit fault (43V)")
+        );
+        assert_eq!(
+            masterguard_fault(b"9 0010 1780:14:57:19").as_deref(),
+            Some("153845839: battery fault (10V)")
+        );
+        assert_eq!(masterguard_fault(b"0 0000 0000:00:00:00").as_deref(), Some("0: none"));
+        assert_eq!(
+            masterguard_fault(b"4 27.35 0000:00:01:00").as_deref(),
+            Some("60: battery overvoltage fault (27.35V)")
+        );
+        assert_eq!(
+            masterguard_fault(b"5 0105 0000:00:00:01").as_deref(),
+            Some("1: battery mode overload fault (105%)")
+        );
+        assert_eq!(
+            masterguard_fault(b"D 0 0:0:0:0").as_deref(),
+            Some("0: MCU communication error")
+        );
+        for bad in [
+            &b""[..],
+            b"E 0000 0000:00:00:00",
+            b"F 0000 0000:00:00:00",
+            b"d 0000 0000:00:00:00",
+            b"7 0043 0000:16:48",
+            b"7 0043 0000.16:48:06",
+            b"7 x043 0000:16:48:06",
+            b"7 0043 9999999:16:48:06",
+        ] {
+            assert_eq!(masterguard_fault(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn c_scanf_numbers() {
+        let int = |s: &[u8]| scan_int(s, &mut 0);
+        assert_eq!(int(b" 012"), Some(12));
+        assert_eq!(int(b"-7x"), Some(-7));
+        assert_eq!(int(b"+"), None);
+        assert_eq!(int(b"   "), None);
+        assert_eq!(int(b"99999999999"), None);
+        let float = |s: &[u8]| scan_float(s, &mut 0);
+        assert_eq!(float(b"02.30"), Some(2.3));
+        assert_eq!(float(b" .5"), Some(0.5));
+        assert_eq!(float(b"5."), Some(5.0));
+        assert_eq!(float(b"-1e2x"), Some(-100.0));
+        assert_eq!(float(b"1e+"), Some(1.0));
+        assert_eq!(float(b"."), None);
+        assert_eq!(float(b"ab"), None);
+        assert_eq!(c_strtol_full(""), Some(0));
+        assert_eq!(c_strtol_full(" -5"), Some(-5));
+        assert_eq!(c_strtol_full("5 "), None);
+        assert_eq!(c_strtol_full(" "), None);
+        assert_eq!(c_strtol_full("-"), None);
+    }
+
+    #[test]
+    fn status_bits_and_series_commands() {
+        assert_eq!(masterguard_status(53, b"0"), Some("OL"));
+        assert_eq!(masterguard_status(53, b"1"), Some("!OL"));
+        assert_eq!(masterguard_status(55, b"0"), Some("!BYPASS"));
+        assert_eq!(masterguard_status(63, b"1"), Some("problems in parallel operation mode"));
+        assert_eq!(masterguard_status(66, b"0"), Some(""));
+        assert_eq!(masterguard_status(67, b"110"), Some("autonomy time calibration in progress"));
+        assert_eq!(masterguard_status(67, b"1"), None);
+        assert_eq!(masterguard_status(60, b"1"), None);
+        assert_eq!(masterguard_status(54, b"2"), None);
+        assert!(masterguard_is_command("Q", "Q3\r"));
+        assert!(!masterguard_is_command("Q3", "Q3\r"));
+        assert!(!masterguard_is_command("G", "GS,XX\r"));
+        assert!(masterguard_is_command("GS", "GS,XX\r"));
+        assert!(masterguard_is_command("SRC", "SRC%s,XX\r"));
+        assert!(masterguard_is_command("PNV", "PNV=%03d\r"));
+        assert!(!masterguard_is_command("PNV", "PN\r"));
+        // Every query of the table is one of each series' commands.
+        for it in crate::protocol::MASTERGUARD.items.iter().filter(|i| !i.command.is_empty()) {
+            for list in [&MASTERGUARD_COMMANDS_A[..], &MASTERGUARD_COMMANDS_E[..]] {
+                assert!(list.iter().any(|e| masterguard_is_command(e, it.command)), "{}", it.var);
+            }
+        }
+        assert_eq!(masterguard_config_slaveaddr(None), Ok(None));
+        assert_eq!(masterguard_config_slaveaddr(Some("07")), Ok(Some(7)));
+        assert_eq!(masterguard_config_slaveaddr(Some("")), Err(()));
+        assert_eq!(masterguard_config_slaveaddr(Some("99x")), Err(()));
+    }
+
+    #[test]
+    fn settings() {
+        let item = |command: &'static str, dfl: &'static str| Item {
+            var: "x",
+            info_flags: 0,
+            info_rw: &[],
+            command,
+            min_len: 0,
+            leading: 0,
+            from: 0,
+            to: 0,
+            dfl: Some(dfl),
+            flags: flags::SETVAR,
+            pre_cmd: Hook::None,
+            pre_ans: Hook::None,
+            pre: Hook::MasterguardSetvar,
+        };
+        let thms = item("SRC%s,XX\r", "thms");
+        assert_eq!(masterguard_setvar(&thms, b"0").as_deref(), Some("SRC0000:00:00:00,XX\r"));
+        assert_eq!(
+            masterguard_setvar(&thms, b"161550397").as_deref(),
+            Some("SRC1869:19:06:37,XX\r")
+        );
+        assert_eq!(masterguard_setvar(&thms, b"864000000"), None, "10000 days");
+        assert_eq!(masterguard_setvar(&thms, b"1869:19:06:37"), None);
+        let d = item("SS--%1d-,XX\r", "d");
+        assert_eq!(masterguard_setvar(&d, b"2").as_deref(), Some("SS--2-,XX\r"));
+        assert_eq!(masterguard_setvar(&d, b"2.5"), None);
+        assert_eq!(masterguard_setvar(&d, b""), None);
+        assert_eq!(masterguard_setvar(&d, b"4294967296"), None);
+        let f = item("X%.1f\r", "f");
+        assert_eq!(masterguard_setvar(&f, b"2.25").as_deref(), Some("X2.2\r"));
+        let s = item("N%s\r", "s");
+        assert_eq!(masterguard_setvar(&s, b"abc").as_deref(), Some("Nabc\r"));
+        assert_eq!(masterguard_setvar(&s, &[b'a'; 80]), None);
+        assert_eq!(masterguard_setvar(&item("X\r", "q"), b"1"), None);
     }
 }

@@ -26,9 +26,15 @@ pub enum Claim {
     /// Only when the USB vendor id is `0590` or `protocol=omron` was given,
     /// then as [`Claim::BlazerLight`].
     Omron,
-    /// Not implemented by this crate (masterguard's multi-query claim with
-    /// slave addresses): never claims.
-    Unsupported,
+    /// Masterguard's (`masterguard_claim`): the series, the model, the
+    /// power rating, the slave address and the output voltages must all
+    /// pass their hooks, which publish nothing yet (the init walk does);
+    /// the slave address must equal `slave_address=` when given; items
+    /// whose query the series lacks are skipped. NUT 2.8.0 looks these
+    /// items up by their names from before it renamed them
+    /// `experimental.*`, so its claim never succeeds (fixed in 2.8.1);
+    /// this crate claims as intended.
+    Masterguard,
 }
 
 /// Which of the blazer options a protocol takes (`norating`, `novendor`,
@@ -62,7 +68,8 @@ pub struct Protocol {
     pub options: Options,
     /// Whether NUT 2.8.0 has it.
     pub in_nut_2_8_0: bool,
-    /// Variables its `initinfo` publishes (phase counts of 3-phase models).
+    /// Variables its `initinfo` publishes (phase counts of 3-phase models,
+    /// the solar controllers' `device.type`).
     pub initinfo: &'static [(&'static str, &'static str)],
 }
 
@@ -154,9 +161,9 @@ pub static MEGATEC: Protocol =
 /// `Zinto 0.06`.
 pub static ZINTO: Protocol =
     p("Zinto 0.06", tables::ZINTO, ACK, None, Claim::Blazer, Options::Blazer, true);
-/// `Masterguard 0.02` (table only; its claim is not implemented).
+/// `Masterguard 0.02`.
 pub static MASTERGUARD: Protocol =
-    p("Masterguard 0.02", tables::MASTERGUARD, None, None, Claim::Unsupported, Options::None, true);
+    p("Masterguard 0.02", tables::MASTERGUARD, None, None, Claim::Masterguard, Options::None, true);
 /// `Hunnox 0.01`.
 pub static HUNNOX: Protocol = p(
     "Hunnox 0.01",
@@ -177,16 +184,20 @@ pub static Q1: Protocol =
 /// `Omron 0.01` (after 2.8.0).
 pub static OMRON: Protocol =
     p("Omron 0.01", tables::OMRON, Some("OK"), Some("NAK\r"), Claim::Omron, Options::Light, false);
-/// `Voltronic-Axpert 0.02` (after 2.8.0).
-pub static VOLTRONIC_AXPERT: Protocol = p(
-    "Voltronic-Axpert 0.02",
-    tables::VOLTRONIC_AXPERT,
-    ACK,
-    Some("(NAK\r"),
-    Claim::Steps(&["device.firmware.aux"]),
-    Options::None,
-    false,
-);
+/// `Voltronic-Axpert 0.02` (after 2.8.0); its `initinfo` makes the device
+/// a solar controller (`device.type` `scd`).
+pub static VOLTRONIC_AXPERT: Protocol = Protocol {
+    initinfo: &[("device.type", "scd")],
+    ..p(
+        "Voltronic-Axpert 0.02",
+        tables::VOLTRONIC_AXPERT,
+        ACK,
+        Some("(NAK\r"),
+        Claim::Steps(&["device.firmware.aux"]),
+        Options::None,
+        false,
+    )
+};
 const INNOVART_CLAIM: &[&str] = &[
     "input.L1-N.voltage",
     "ups.type",

@@ -583,7 +583,21 @@ impl<P: Publish> Session<P> {
                     })
                     .collect()
             }
-            Claim::Unsupported => Vec::new(),
+            Claim::Masterguard => {
+                // A malformed `slave_address` fails the claim before any query.
+                if crate::hooks::masterguard_config_slaveaddr(self.config.slave_address.as_deref())
+                    .is_err()
+                {
+                    return Vec::new();
+                }
+                alloc::vec![
+                    "experimental.series",
+                    "device.model",
+                    "ups.power.nominal",
+                    "ups.id",
+                    "experimental.output_voltages",
+                ]
+            }
         }
     }
 
@@ -644,7 +658,7 @@ impl<P: Publish> Session<P> {
             let q = steps
                 .get(d.step)
                 .and_then(|v| st.find(v, 0, false))
-                .and_then(|(_, it)| prepare_query(it, it.command));
+                .and_then(|(_, it)| prepare_query(st, it, it.command).ok());
             let Some(q) = q else {
                 d.pi += 1;
                 d.tries = 0;
@@ -680,8 +694,18 @@ impl<P: Publish> Session<P> {
             None => false,
             Some((idx, it)) => {
                 let q = query_bytes(it.command);
-                let (res, ans) = process(&mut st, it, &q, reply, &mut self.publish);
+                let (res, ans) = if proto.claim == Claim::Masterguard {
+                    process_with(&mut st, it, &q, reply, &mut self.publish, claim_value)
+                } else {
+                    process(&mut st, it, &q, reply, &mut self.publish)
+                };
                 match res {
+                    Ok(true) if proto.claim == Claim::Masterguard && d.step + 1 == steps.len() => {
+                        let want = crate::hooks::masterguard_config_slaveaddr(
+                            self.config.slave_address.as_deref(),
+                        );
+                        st.masterguard_claim_finish(want.ok().flatten())
+                    }
                     Ok(true) => true,
                     Ok(false) => false,
                     Err(e) => {
@@ -741,7 +765,7 @@ impl<P: Publish> Session<P> {
                 // answer again: nothing to read again.
                 let same = match &reply {
                     Reply::Bytes(b, _) if w.mode == Mode::Quick && !it.has(flags::QUICK_POLL) => {
-                        let sent = prepare_query(it, it.command).unwrap_or_default();
+                        let sent = prepare_query(&st, it, it.command).unwrap_or_default();
                         w.heard.iter().any(|h| h.query == sent && h.answer == *b)
                     }
                     _ => false,
@@ -834,8 +858,8 @@ impl<P: Publish> Session<P> {
                 w.idx += 1;
                 continue;
             }
-            match prepare_query(it, it.command) {
-                Some(q) => {
+            match prepare_query(&st, it, it.command) {
+                Ok(q) => {
                     let init = w.mode == Mode::Init;
                     if let Some(h) = w.heard.iter_mut().find(|h| init && h.accepted && h.query == q)
                     {
@@ -861,36 +885,31 @@ impl<P: Publish> Session<P> {
                     self.state = Some(st);
                     return (Some(Job::Walk(w)), Some(q));
                 }
-                None => {
-                    let e = AnswerError::Unsupported {
-                        query: item::query_name(it.command.as_bytes()),
-                        var: it.var,
-                        hook: it.pre_cmd.name(),
-                    };
+                Err(e) => {
                     w.prev = None;
                     self.walk_result(&mut st, &mut w, Err(e));
                     w.idx += 1;
                 }
             }
         }
-        self.state = Some(st);
         if w.mode == Mode::Init && !w.heard.is_empty() {
             // The items that read a query answered during detection, the
             // claim's own included; static ones are never read again (by
             // NUT's updates either).
-            let asks = |it: &Item| prepare_query(it, it.command);
             let skip = flags::STATIC | flags::ABSENT | flags::CMD | flags::SETVAR;
             self.refresh = (0..items.len())
                 .filter(|&i| {
                     items.get(i).is_some_and(|it| {
                         it.flags & skip == 0
-                            && !st_skipped(self.state.as_ref(), i)
-                            && asks(it).is_some_and(|q| w.heard.iter().any(|h| h.query == q))
+                            && !st.is_skipped(i)
+                            && prepare_query(&st, it, it.command)
+                                .is_ok_and(|q| w.heard.iter().any(|h| h.query == q))
                     })
                 })
                 .collect();
             self.heard = w.heard;
         }
+        self.state = Some(st);
         self.walk_done(w.mode, !w.failed);
         (None, None)
     }
@@ -1127,7 +1146,23 @@ impl<P: Publish> Session<P> {
         if self.publish.getinfo(it.var).is_some_and(|v| v.eq_ignore_ascii_case(value)) {
             return Ok(None);
         }
-        let allowed = st.rw_values(it, &self.publish);
+        let mut allowed = st.rw_values(it, &self.publish);
+        if allowed.is_empty() && it.flags & (flags::RANGE | flags::ENUM) != 0 {
+            // NUT checks the value against the range or enum published for
+            // the variable, which the item reading it set (Masterguard's
+            // setters carry none of their own).
+            if self.publish.getinfo(it.var).is_none() {
+                return Err(bad());
+            }
+            if let Some(r) = st
+                .proto
+                .items
+                .iter()
+                .find(|r| r.var.eq_ignore_ascii_case(it.var) && !r.has(flags::SETVAR))
+            {
+                allowed = st.rw_values(r, &self.publish);
+            }
+        }
         if it.has(flags::RANGE) {
             if !item::is_numeric(value.as_bytes()) {
                 return Err(bad());
@@ -1165,9 +1200,9 @@ impl<P: Publish> Session<P> {
             v.clear();
         }
         let cmd = if v.is_empty() { it.command.to_string() } else { v };
-        match prepare_query(it, &cmd) {
-            Some(q) => Ok(Some((it, q))),
-            None => Err(bad()),
+        match prepare_query(st, it, &cmd) {
+            Ok(q) => Ok(Some((it, q))),
+            Err(_) => Err(bad()),
         }
     }
 
@@ -1210,6 +1245,22 @@ impl<P: Publish> Session<P> {
             let Some(it) = c.current.take() else { return CmdFlow::Done(Ok(())) };
             let name = it.var.to_string();
             let (q, ans, len) = match reply {
+                Reply::Bytes(b, _) if it.pre_ans == Hook::MasterguardNewSlaveaddr => {
+                    // The `ups.id` setting went out with the old address;
+                    // later queries carry the new one.
+                    let q = query_bytes(it.command);
+                    if !st.masterguard_new_slaveaddr() {
+                        let source = AnswerError::Hook {
+                            query: item::query_name(&q),
+                            var: it.var,
+                            hook: it.pre_ans.name(),
+                            value: escape(&b),
+                        };
+                        return CmdFlow::Done(Err(CommandError::Answer { name, source }));
+                    }
+                    let l = b.len();
+                    (q, b, l)
+                }
                 Reply::Bytes(b, _) => {
                     let q = query_bytes(it.command);
                     // The item's answer hook (CRC check, OMRON's `OK`).
@@ -1324,25 +1375,14 @@ impl<P: Publish> Session<P> {
             value.clear();
         }
         let cmd = if value.is_empty() { it.command.to_string() } else { value };
-        match prepare_query(it, &cmd) {
-            Some(q) => {
+        match prepare_query(st, it, &cmd) {
+            Ok(q) => {
                 c.current = Some(it);
                 CmdFlow::Query(q)
             }
-            None => CmdFlow::Done(Err(CommandError::Answer {
-                name,
-                source: AnswerError::Unsupported {
-                    query: item::query_name(cmd.as_bytes()),
-                    var: it.var,
-                    hook: it.pre_cmd.name(),
-                },
-            })),
+            Err(source) => CmdFlow::Done(Err(CommandError::Answer { name, source })),
         }
     }
-}
-
-fn st_skipped(st: Option<&State>, i: usize) -> bool {
-    st.is_some_and(|s| s.is_skipped(i))
 }
 
 enum CmdFlow {
@@ -1359,13 +1399,47 @@ fn query_bytes(cmd: &str) -> Vec<u8> {
     cmd.as_bytes().to_vec()
 }
 
-/// The bytes to send for an item (its `preprocess_command` hook applied);
-/// `None` when that hook is not implemented.
-fn prepare_query(it: &Item, cmd: &str) -> Option<Vec<u8>> {
+/// The bytes to send for an item (its `preprocess_command` hook applied),
+/// or why there are none.
+fn prepare_query(st: &State, it: &Item, cmd: &str) -> Result<Vec<u8>, AnswerError> {
+    let unsupported = || AnswerError::Unsupported {
+        query: item::query_name(cmd.as_bytes()),
+        var: it.var,
+        hook: it.pre_cmd.name(),
+    };
     match it.pre_cmd {
-        Hook::None => Some(cmd.as_bytes().to_vec()),
-        Hook::VoltronicAxpertCrc => crate::crc::add(cmd.as_bytes()),
-        _ => None,
+        Hook::None => Ok(cmd.as_bytes().to_vec()),
+        Hook::VoltronicAxpertCrc => crate::crc::add(cmd.as_bytes()).ok_or_else(unsupported),
+        Hook::VoltronicSunnyFaultQuery => {
+            let q = item::printf(cmd, &[item::Arg::I(st.axpert_fault_id())]);
+            crate::crc::add(q.as_bytes()).ok_or_else(unsupported)
+        }
+        Hook::VoltronicSunnyEnergyHour
+        | Hook::VoltronicSunnyEnergyDay
+        | Hook::VoltronicSunnyEnergyMonth
+        | Hook::VoltronicSunnyEnergyYear => {
+            // NUT fills these from `device.date`/`device.time`, which no
+            // item of this table publishes (its own are
+            // `experimental.device.*`): the hook fails and the query is
+            // never sent, as in NUT.
+            crate::hooks::axpert::energy_query(it.pre_cmd, cmd, None, None).ok_or_else(|| {
+                AnswerError::Hook {
+                    query: item::query_name(cmd.as_bytes()),
+                    var: it.var,
+                    hook: it.pre_cmd.name(),
+                    value: escape(cmd.as_bytes()),
+                }
+            })
+        }
+        Hook::MasterguardAddSlaveaddr => {
+            st.masterguard_add_slaveaddr(cmd.as_bytes()).ok_or_else(|| AnswerError::Hook {
+                query: item::query_name(cmd.as_bytes()),
+                var: it.var,
+                hook: it.pre_cmd.name(),
+                value: escape(cmd.as_bytes()),
+            })
+        }
+        _ => Err(unsupported()),
     }
 }
 
@@ -1378,6 +1452,45 @@ fn process(
     q: &[u8],
     reply: Reply,
     p: &mut dyn Publish,
+) -> (Result<bool, AnswerError>, Vec<u8>) {
+    process_with(st, it, q, reply, p, State::infoval_set)
+}
+
+/// What becomes of an item's field: published (`ups_infoval_set`), or
+/// only checked by its hook (Masterguard's claim).
+type Apply =
+    fn(&mut State, &'static Item, &[u8], &[u8], &mut dyn Publish) -> Result<bool, AnswerError>;
+
+/// A Masterguard claim step: the item's hook keeps what the claim needs,
+/// nothing is published (NUT's claim calls the hook only, so that the
+/// init walk still sets the writable variables' flags).
+fn claim_value(
+    st: &mut State,
+    it: &'static Item,
+    q: &[u8],
+    field: &[u8],
+    p: &mut dyn Publish,
+) -> Result<bool, AnswerError> {
+    if st.masterguard_claim_value(it, field, p) {
+        Ok(true)
+    } else {
+        Err(AnswerError::Hook {
+            query: item::query_name(q),
+            var: it.var,
+            hook: it.pre.name(),
+            value: escape(field),
+        })
+    }
+}
+
+/// [`process`] with `apply` in place of `ups_infoval_set`.
+fn process_with(
+    st: &mut State,
+    it: &'static Item,
+    q: &[u8],
+    reply: Reply,
+    p: &mut dyn Publish,
+    apply: Apply,
 ) -> (Result<bool, AnswerError>, Vec<u8>) {
     let (raw, timed_out) = match reply {
         Reply::Bytes(b, t) => (b, t),
@@ -1417,7 +1530,7 @@ fn process(
         }
     };
     st.answer.clone_from(&ans);
-    (st.infoval_set(it, q, &field, p), keep)
+    (apply(st, it, q, &field, p), keep)
 }
 
 /// NUT `qx_set_var`: flags, string length, enum values, ranges.
