@@ -117,7 +117,7 @@ impl Serial {
     /// byte is readable at once. A port opened without
     /// [`open_switchable`](Self::open_switchable) stays as it is.
     pub fn set_lines(&mut self, eol: Option<u8>) -> Result<(), LinkError> {
-        let Some(tty) = &self.tty else { return Ok(()) };
+        let Some(tty) = &mut self.tty else { return Ok(()) };
         match eol {
             Some(eol) => tty.canonical(eol),
             None => tty.raw(),
@@ -145,10 +145,17 @@ impl Serial {
 
 impl ByteStream for Serial {
     fn write_all(&mut self, bytes: &[u8], deadline: Instant) -> Result<(), LinkError> {
+        // A query fits the tty's output buffer: written at once through the
+        // second handle, without the port's wait for room.
+        let sent = match &self.tty {
+            Some(tty) => tty.write_now(bytes).map_err(link_error)?,
+            None => 0,
+        };
+        let Some(rest) = bytes.get(sent..).filter(|r| !r.is_empty()) else { return Ok(()) };
         let wait = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
         self.port.set_timeout(wait).map_err(sp_error)?;
         // No `tcdrain`: the answer is waited for anyway (as NUT's drivers).
-        self.port.write_all(bytes).map_err(link_error)
+        self.port.write_all(rest).map_err(link_error)
     }
 
     fn read(&mut self, buf: &mut [u8], deadline: Instant) -> Result<usize, LinkError> {
