@@ -419,23 +419,36 @@ fn side_by_side_measurement() {
     let ours = measure(OURS, secs);
     let nut = measure(THEIRS, secs);
     // The exchanges of one poll on this unit, alone (no driver around them).
+    use nut_testkit::procstat;
     let ex = exchanges("smart-protocol-typical-results.apc");
     let pty = PtySerial::start(script_of(&ex), PtyOptions::default()).unwrap();
     let poll: [&[u8]; 7] = [b"Q", b"C", b"P", b"L", b"O", b"f", b"B"];
-    let floor = nut_testkit::procstat::exchange_floor_ns(
+    let (hello, eol, every): (&[&[u8]], u8, Duration) = (&[b"Y"], b'\n', Duration::from_secs(1));
+    let floor = procstat::exchange_floor_ns(pty.path(), hello, &poll, eol, every, secs as u32);
+    let floor_proc = procstat::exchange_floor_in_child(
+        "exchange_floor_child",
         pty.path(),
-        &[b"Y"],
+        hello,
         &poll,
-        b'\n',
-        Duration::from_secs(1),
+        eol,
+        every,
         secs as u32,
-    )
-    .unwrap();
+    );
+    let (floor, floor_proc) = (floor.unwrap(), floor_proc.unwrap());
     println!("| driver | start to data served (s) | CPU per poll (ms) | RSS (KiB) |");
     println!("|---|---:|---:|---:|");
     println!("| ours | {:.2} | {:.3} | {} |", ours.0, ours.1, ours.2);
     println!("| NUT 2.8.0 (Debian) | {:.2} | {:.3} | {} |", nut.0, nut.1, nut.2);
-    println!("| the 7 exchanges alone | | {:.3} | |", floor as f64 / 1e6);
+    println!("| the 7 exchanges alone, a thread of the test | | {:.3} | |", floor as f64 / 1e6);
+    println!("| the 7 exchanges alone, a process | | {:.3} | |", floor_proc as f64 / 1e6);
+}
+
+/// The child of `side_by_side_measurement`'s floor loop in a process of
+/// its own (does nothing when run otherwise).
+#[test]
+#[ignore = "started by side_by_side_measurement"]
+fn exchange_floor_child() {
+    nut_testkit::procstat::exchange_floor_child();
 }
 
 // ---- bad input, in process (ScriptedStream) ----------------------------

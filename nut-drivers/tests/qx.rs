@@ -392,18 +392,31 @@ fn bench_side_by_side() {
     }
     // The poll's one exchange alone (no driver around it).
     let pty = PtySerial::start(qxfile::script(&lines), PtyOptions::default()).unwrap();
-    let floor = nut_testkit::procstat::exchange_floor_ns(
+    let (q, every): (&[&[u8]], Duration) = (&[b"Q1\r"], Duration::from_secs(2));
+    let floor = nut_testkit::procstat::exchange_floor_ns(pty.path(), &[], q, b'\r', every, 30);
+    let floor_proc = nut_testkit::procstat::exchange_floor_in_child(
+        "exchange_floor_child",
         pty.path(),
         &[],
-        &[b"Q1\r"],
+        q,
         b'\r',
-        Duration::from_secs(2),
+        every,
         30,
-    )
-    .unwrap();
-    rows.push(format!("| the `Q1` exchange alone | | {:.3} ms (30 polls) | |", floor as f64 / 1e6));
+    );
+    for (what, ns) in [("a thread of the test", floor), ("a process", floor_proc)] {
+        let ms = ns.unwrap() as f64 / 1e6;
+        rows.push(format!("| the `Q1` exchange alone, {what} | | {ms:.3} ms (30 polls) | |"));
+    }
     println!("| driver | start to data | CPU per poll | RSS |\n|---|---|---|---|");
     for r in rows {
         println!("{r}");
     }
+}
+
+/// The child of `bench_side_by_side`'s floor loop in a process of its own
+/// (does nothing when run otherwise).
+#[test]
+#[ignore = "started by bench_side_by_side"]
+fn exchange_floor_child() {
+    nut_testkit::procstat::exchange_floor_child();
 }

@@ -85,6 +85,84 @@ pub fn exchange_floor_ns(
     Ok((thread_cpu_ns() - c0) / u64::from(polls.max(1)))
 }
 
+/// The environment variable that carries [`exchange_floor_in_child`]'s
+/// request to the child.
+const FLOOR_ENV: &str = "NUT_TESTKIT_FLOOR";
+
+/// [`exchange_floor_ns`] in a process of its own, as a driver runs: the
+/// test binary runs itself again with only the test `child_test` (which
+/// must call [`exchange_floor_child`]). A loop inside the test process
+/// shares its address space with the simulated device's threads, so its
+/// context switches are cheaper than any driver's; this one's are not.
+pub fn exchange_floor_in_child(
+    child_test: &str,
+    path: &std::path::Path,
+    hello: &[&[u8]],
+    queries: &[&[u8]],
+    eol: u8,
+    interval: std::time::Duration,
+    polls: u32,
+) -> std::io::Result<u64> {
+    let hex = |qs: &[&[u8]]| {
+        qs.iter()
+            .map(|q| q.iter().map(|b| format!("{b:02x}")).collect::<String>())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let request = format!(
+        "{}\n{}\n{}\n{eol}\n{}\n{polls}",
+        path.display(),
+        hex(hello),
+        hex(queries),
+        interval.as_millis()
+    );
+    let out = std::process::Command::new(std::env::current_exe()?)
+        .args(["--ignored", "--exact", child_test, "--nocapture", "--test-threads", "1"])
+        .env(FLOOR_ENV, request)
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.split("FLOOR_NS=").nth(1)?.trim().parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no FLOOR_NS from the child: {text}")))
+}
+
+/// The child side of [`exchange_floor_in_child`]: runs the loop it was
+/// asked for and prints `FLOOR_NS=<ns per poll>`. Does nothing when the
+/// test binary was not started by [`exchange_floor_in_child`].
+pub fn exchange_floor_child() {
+    let Ok(request) = std::env::var(FLOOR_ENV) else { return };
+    let f: Vec<&str> = request.split('\n').collect();
+    let unhex = |s: &str| -> Vec<Vec<u8>> {
+        s.split(',')
+            .filter(|q| !q.is_empty())
+            .map(|q| {
+                (0..q.len() / 2)
+                    .filter_map(|i| u8::from_str_radix(q.get(2 * i..2 * i + 2)?, 16).ok())
+                    .collect()
+            })
+            .collect()
+    };
+    let (Some(path), Some(hello), Some(queries), Some(eol), Some(ms), Some(polls)) =
+        (f.first(), f.get(1), f.get(2), f.get(3), f.get(4), f.get(5))
+    else {
+        panic!("bad floor request {request:?}")
+    };
+    let hello = unhex(hello);
+    let queries = unhex(queries);
+    let hello: Vec<&[u8]> = hello.iter().map(Vec::as_slice).collect();
+    let queries: Vec<&[u8]> = queries.iter().map(Vec::as_slice).collect();
+    let ns = exchange_floor_ns(
+        std::path::Path::new(path),
+        &hello,
+        &queries,
+        eol.parse().expect("eol"),
+        std::time::Duration::from_millis(ms.parse().expect("interval")),
+        polls.parse().expect("polls"),
+    )
+    .expect("floor loop");
+    println!("\nFLOOR_NS={ns}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
