@@ -50,18 +50,14 @@ pub const ALERT_WAIT: Duration = Duration::from_millis(1000);
 /// The longest identification, first poll, request or shutdown takes.
 const LONG_LIMIT: Duration = Duration::from_secs(120);
 
-const fn value(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec::value(name, desc)
-}
-
 /// apcsmart's settings (NUT 2.8.0), in NUT's order.
 pub const VARS: &[VarSpec] = &[
-    value("ttymode", "tty discipline selection"),
-    value("cable", "alternate cable (940-0095B) selection"),
-    value("awd", "hard hibernate's additional wakeup delay"),
-    value("sdtype", "simple shutdown method"),
-    value("advorder", "advanced shutdown control"),
-    value("cshdelay", "CS hack delay"),
+    VarSpec::value("ttymode", "tty discipline selection"),
+    VarSpec::value("cable", "alternate cable (940-0095B) selection"),
+    VarSpec::value("awd", "hard hibernate's additional wakeup delay"),
+    VarSpec::value("sdtype", "simple shutdown method"),
+    VarSpec::value("advorder", "advanced shutdown control"),
+    VarSpec::value("cshdelay", "CS hack delay"),
 ];
 
 /// The session [`Options`] from the driver settings; invalid values are

@@ -21,28 +21,20 @@ use std::time::{Duration, Instant};
 /// NUT's `MAXTRIES` of the blazer drivers.
 pub const MAXTRIES: u32 = 3;
 
-const fn value(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec::value(name, desc)
-}
-
-const fn flag(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec::flag(name, desc)
-}
-
 const COMMON: [VarSpec; 8] = [
-    value("ondelay", "Delay before UPS startup (minutes)"),
-    value("offdelay", "Delay before UPS shutdown (seconds)"),
-    value("runtimecal", "Parameters used for runtime calculation"),
-    value("chargetime", "Nominal charge time for UPS battery"),
-    value("idleload", "Minimum load to be used for runtime calculation"),
-    flag("norating", "Skip reading rating information from UPS"),
-    flag("novendor", "Skip reading vendor information from UPS"),
-    value("protocol", "Preselect communication protocol (skip autodetection)"),
+    VarSpec::value("ondelay", "Delay before UPS startup (minutes)"),
+    VarSpec::value("offdelay", "Delay before UPS shutdown (seconds)"),
+    VarSpec::value("runtimecal", "Parameters used for runtime calculation"),
+    VarSpec::value("chargetime", "Nominal charge time for UPS battery"),
+    VarSpec::value("idleload", "Minimum load to be used for runtime calculation"),
+    VarSpec::flag("norating", "Skip reading rating information from UPS"),
+    VarSpec::flag("novendor", "Skip reading vendor information from UPS"),
+    VarSpec::value("protocol", "Preselect communication protocol (skip autodetection)"),
 ];
 
 /// `blazer_ser`'s settings (NUT 2.8.0).
 pub const SER_VARS: &[VarSpec] = &[
-    value("cablepower", "Set cable power for serial interface"),
+    VarSpec::value("cablepower", "Set cable power for serial interface"),
     COMMON[0],
     COMMON[1],
     COMMON[2],
@@ -55,7 +47,7 @@ pub const SER_VARS: &[VarSpec] = &[
 
 /// `blazer_usb`'s settings (NUT 2.8.0).
 pub const USB_VARS: &[VarSpec] = &[
-    value("subdriver", "Serial-over-USB subdriver selection"),
+    VarSpec::value("subdriver", "Serial-over-USB subdriver selection"),
     usb_options::VENDORID,
     usb_options::PRODUCTID,
     usb_options::VENDOR,

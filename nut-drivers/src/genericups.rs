@@ -22,23 +22,19 @@ pub const DRIVER_VERSION: &str = "1.38";
 /// argument) holds it 50 tenths of a second.
 pub const BREAK_TIME: Duration = Duration::from_secs(5);
 
-const fn value(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec::value(name, desc)
-}
-
 /// genericups' settings (NUT 2.8.0), in NUT's order.
 pub const VARS: &[VarSpec] = &[
-    value("upstype", "Set UPS type (required)"),
-    value("mfr", "Override manufacturer name"),
-    value("model", "Override model name"),
-    value("serial", "Specify the serial number"),
-    value("CP", "Override cable power setting"),
-    value("OL", "Override on line signal"),
-    value("LB", "Override low battery signal"),
-    value("RB", "Override replace battery signal"),
-    value("BYPASS", "Override battery bypass signal"),
-    value("SD", "Override shutdown setting"),
-    value("sdtime", "Hold time for shutdown value (seconds)"),
+    VarSpec::value("upstype", "Set UPS type (required)"),
+    VarSpec::value("mfr", "Override manufacturer name"),
+    VarSpec::value("model", "Override model name"),
+    VarSpec::value("serial", "Specify the serial number"),
+    VarSpec::value("CP", "Override cable power setting"),
+    VarSpec::value("OL", "Override on line signal"),
+    VarSpec::value("LB", "Override low battery signal"),
+    VarSpec::value("RB", "Override replace battery signal"),
+    VarSpec::value("BYPASS", "Override battery bypass signal"),
+    VarSpec::value("SD", "Override shutdown setting"),
+    VarSpec::value("sdtime", "Hold time for shutdown value (seconds)"),
 ];
 
 /// The [`Contact`] from the driver settings: `upstype` is required, and an

@@ -30,29 +30,24 @@ pub const DRIVER_VERSION: &str = "0.32";
 /// for the answer; a little slack for the 2400-baud line).
 pub const QUERY_TIMEOUT: Duration = Duration::from_millis(1000);
 
-const fn value(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec::value(name, desc)
-}
-
-const fn flag(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec::flag(name, desc)
-}
-
 /// The settings `nutdrv_qx` accepts beyond the common ones (NUT 2.8.0's
 /// common and USB ones). Masterguard's `slave_address` selects the unit;
 /// the per-protocol Voltronic/BestUPS/Ablerex settings that would change
 /// the device at start are accepted and logged, never sent (see the
 /// `nut-megatec` README).
 pub const VARS: &[VarSpec] = &[
-    value("offdelay", "Set shutdown delay, in seconds (default=30)"),
-    value("ondelay", "Set startup delay, in seconds (default=180)"),
-    flag("stayoff", "If invoked the UPS won't return after a shutdown when FSD arises"),
-    value("pollfreq", "Set polling frequency, in seconds, to reduce data flow (default=30)"),
-    value("protocol", "Preselect communication protocol (skip autodetection)"),
-    value("runtimecal", "Parameters used for runtime calculation"),
-    value("chargetime", "Nominal charge time for UPS battery"),
-    value("idleload", "Minimum load to be used for runtime calculation"),
-    value("subdriver", "Serial-over-USB subdriver selection"),
+    VarSpec::value("offdelay", "Set shutdown delay, in seconds (default=30)"),
+    VarSpec::value("ondelay", "Set startup delay, in seconds (default=180)"),
+    VarSpec::flag("stayoff", "If invoked the UPS won't return after a shutdown when FSD arises"),
+    VarSpec::value(
+        "pollfreq",
+        "Set polling frequency, in seconds, to reduce data flow (default=30)",
+    ),
+    VarSpec::value("protocol", "Preselect communication protocol (skip autodetection)"),
+    VarSpec::value("runtimecal", "Parameters used for runtime calculation"),
+    VarSpec::value("chargetime", "Nominal charge time for UPS battery"),
+    VarSpec::value("idleload", "Minimum load to be used for runtime calculation"),
+    VarSpec::value("subdriver", "Serial-over-USB subdriver selection"),
     usb_options::VENDOR,
     usb_options::PRODUCT,
     usb_options::SERIAL,
@@ -63,29 +58,38 @@ pub const VARS: &[VarSpec] = &[
     usb_options::BUSPORT,
     usb_options::ALTINTERFACE,
     usb_options::LANGID_FIX,
-    flag("noscanlangid", "Don't autoscan valid range for langid"),
-    value("cablepower", "Set cable power for serial interface"),
-    flag("reset_to_default", "Reset capability options and their limits to safe default values"),
-    value("battery_number", "Set number of batteries that make a pack to n (integer, 1-9)"),
-    flag("testing", "If invoked the driver will exec also commands that still need testing"),
-    flag("ignoresab", "Ignore 'Shutdown Active' bit in UPS status"),
-    flag("novendor", "Skip reading vendor information from UPS"),
-    flag("norating", "Skip reading rating information from UPS"),
-    flag("nooutstats", "Skip reading output load statistics"),
-    value(
+    VarSpec::flag("noscanlangid", "Don't autoscan valid range for langid"),
+    VarSpec::value("cablepower", "Set cable power for serial interface"),
+    VarSpec::flag(
+        "reset_to_default",
+        "Reset capability options and their limits to safe default values",
+    ),
+    VarSpec::value(
+        "battery_number",
+        "Set number of batteries that make a pack to n (integer, 1-9)",
+    ),
+    VarSpec::flag(
+        "testing",
+        "If invoked the driver will exec also commands that still need testing",
+    ),
+    VarSpec::flag("ignoresab", "Ignore 'Shutdown Active' bit in UPS status"),
+    VarSpec::flag("novendor", "Skip reading vendor information from UPS"),
+    VarSpec::flag("norating", "Skip reading rating information from UPS"),
+    VarSpec::flag("nooutstats", "Skip reading output load statistics"),
+    VarSpec::value(
         "pins_shutdown_mode",
         "Set shutdown mode functionality of Pin 1 and Pin 7 on the UPS DB9 communication port",
     ),
-    value("series", "Series (A/E)"),
-    value("slave_address", "Slave address (UPS id) to match"),
-    value("input_fault_voltage", "Input fault voltage (whatever that means)"),
-    value("number_of_battery_cells", "Number of battery cells in series"),
-    value("nominal_cell_voltage", "Nominal battery cell voltage"),
-    value("runtime_half", "Nominal battery run time at 50% load (seconds)"),
-    value("runtime_full", "Nominal battery run time at 100% load (seconds)"),
-    value("recharge_time", "Nominal battery recharge time to 95% capacity (seconds)"),
-    value("output_voltages", "Possible output voltages (volts)"),
-    flag("battery_voltage_reports_one_pack", "Battery voltage is reported for one pack"),
+    VarSpec::value("series", "Series (A/E)"),
+    VarSpec::value("slave_address", "Slave address (UPS id) to match"),
+    VarSpec::value("input_fault_voltage", "Input fault voltage (whatever that means)"),
+    VarSpec::value("number_of_battery_cells", "Number of battery cells in series"),
+    VarSpec::value("nominal_cell_voltage", "Nominal battery cell voltage"),
+    VarSpec::value("runtime_half", "Nominal battery run time at 50% load (seconds)"),
+    VarSpec::value("runtime_full", "Nominal battery run time at 100% load (seconds)"),
+    VarSpec::value("recharge_time", "Nominal battery recharge time to 95% capacity (seconds)"),
+    VarSpec::value("output_voltages", "Possible output voltages (volts)"),
+    VarSpec::flag("battery_voltage_reports_one_pack", "Battery voltage is reported for one pack"),
 ];
 
 /// The session's configuration from the driver settings: every key the

@@ -45,28 +45,23 @@ pub const INTERRUPT_WAIT: Duration = Duration::from_millis(750);
 /// How early a wait on the interrupt pipe may end without the rest being slept.
 const EARLY_RETURN: Duration = Duration::from_millis(20);
 
-const fn value(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec::value(name, desc)
-}
-
-const fn flag(name: &'static str, desc: &'static str) -> VarSpec {
-    VarSpec::flag(name, desc)
-}
-
 /// The settings `usbhid-ups` accepts beyond the common ones (NUT 2.8.0's, plus
 /// `busport` and `subdriver` of later releases).
 pub const VARS: &[VarSpec] = &[
-    value("offdelay", "Set shutdown delay, in seconds (default=20)"),
-    value("ondelay", "Set startup delay, in seconds (default=30)"),
-    value("pollfreq", "Set polling frequency, in seconds, to reduce data flow (default=30)"),
-    flag("pollonly", "Don't use interrupt pipe, only use polling"),
-    flag("onlinedischarge", "Set to treat discharging while online as being offline"),
-    flag("interruptonly", "Don't use polling, only use interrupt pipe"),
-    value("interruptsize", "Number of bytes to read from interrupt pipe"),
-    flag("maxreport", "Activate tweak for buggy APC Back-UPS firmware"),
-    flag("explore", "Diagnostic matching of unsupported UPS"),
-    value("lowbatt", "Set low battery level, in percent (default=30)"),
-    value("subdriver", "Explicit USB HID subdriver selection"),
+    VarSpec::value("offdelay", "Set shutdown delay, in seconds (default=20)"),
+    VarSpec::value("ondelay", "Set startup delay, in seconds (default=30)"),
+    VarSpec::value(
+        "pollfreq",
+        "Set polling frequency, in seconds, to reduce data flow (default=30)",
+    ),
+    VarSpec::flag("pollonly", "Don't use interrupt pipe, only use polling"),
+    VarSpec::flag("onlinedischarge", "Set to treat discharging while online as being offline"),
+    VarSpec::flag("interruptonly", "Don't use polling, only use interrupt pipe"),
+    VarSpec::value("interruptsize", "Number of bytes to read from interrupt pipe"),
+    VarSpec::flag("maxreport", "Activate tweak for buggy APC Back-UPS firmware"),
+    VarSpec::flag("explore", "Diagnostic matching of unsupported UPS"),
+    VarSpec::value("lowbatt", "Set low battery level, in percent (default=30)"),
+    VarSpec::value("subdriver", "Explicit USB HID subdriver selection"),
     usb_options::VENDOR,
     usb_options::PRODUCT,
     usb_options::SERIAL,

@@ -13,7 +13,7 @@ use common::Setup;
 use nut_driver::{Device, DeviceError, Dstate, TrackingResult, UpdateKind};
 use nut_drivers::netxml::{NetxmlUps, Settings};
 use nut_netxml::Options;
-use nut_testkit::{Proc, peer, wait_for_path, wait_until};
+use nut_testkit::{peer, wait_until};
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -574,22 +574,9 @@ fn basic_authentication() {
 // --- against Debian's netxml-ups -------------------------------------
 
 fn start_driver(setup: &mut Setup, exe: &Path, ups: &str) {
-    let mut cmd = Command::new(exe);
-    cmd.args(["-a", ups, "-F", "-u", "root"]);
-    setup.env(&mut cmd);
-    let mut p = Proc::spawn(&format!("driver-{ups}"), cmd, setup.dir.path());
-    let sock = setup.state.join(format!("netxml-ups-{ups}"));
-    let mut exited = false;
-    wait_until(Duration::from_secs(60), Duration::from_millis(50), || {
-        exited = p.try_exit().is_some();
-        exited || sock.exists()
-    });
-    assert!(
-        !exited && wait_for_path(&sock, Duration::from_millis(1)),
-        "{ups} did not start:\n{}",
-        p.log()
-    );
-    setup.procs.push(p);
+    if let Err(log) = setup.try_driver(exe, "netxml-ups", ups) {
+        panic!("{ups} did not start:\n{log}");
+    }
 }
 
 /// What a client sees of one UPS: variables (but the port), commands,

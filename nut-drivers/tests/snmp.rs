@@ -9,7 +9,7 @@
 mod common;
 
 use common::Setup;
-use nut_testkit::{Proc, TempDir, free_port, peer, temp_dir, wait_for_path, wait_until};
+use nut_testkit::{Proc, TempDir, free_port, peer, temp_dir, wait_until};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -93,22 +93,7 @@ fn snmpsim(data: &Path, probe_community: &str) -> Snmpsim {
 /// Starts driver `exe` for `ups`: Ok once its socket exists, Err(log)
 /// when it exits first.
 fn start_driver(setup: &mut Setup, exe: &Path, ups: &str) -> Result<(), String> {
-    let mut cmd = Command::new(exe);
-    cmd.args(["-a", ups, "-F", "-u", "root"]);
-    setup.env(&mut cmd);
-    let mut p = Proc::spawn(&format!("driver-{ups}"), cmd, setup.dir.path());
-    let sock = setup.state.join(format!("snmp-ups-{ups}"));
-    let mut exited = false;
-    wait_until(Duration::from_secs(60), Duration::from_millis(50), || {
-        exited = p.try_exit().is_some();
-        exited || sock.exists()
-    });
-    if exited || !wait_for_path(&sock, Duration::from_millis(1)) {
-        let log = p.log();
-        return Err(log);
-    }
-    setup.procs.push(p);
-    Ok(())
+    setup.try_driver(exe, "snmp-ups", ups)
 }
 
 /// What a client sees of one UPS: variables, commands, writable variables.

@@ -105,6 +105,52 @@ const VOLTRONIC_WARNINGS: [(usize, &str, &str); 59] = [
     (61, "EEPROM operation error.", ""),
 ];
 
+/// NUT's `ST_MAX_VALUE_LEN`: longer warning texts are given as bit numbers.
+pub(crate) const ST_MAX_VALUE_LEN: usize = 256;
+
+/// The warning list of NUT's `voltronic_warning` (and of its Voltronic-Axpert
+/// copy): the texts `table` gives the set bits of `bits` (`'1'`), each known
+/// bit also handed to `known` with its status token; spelled out when short
+/// enough to leave room for other alarms in a value (`ST_MAX_VALUE_LEN`),
+/// else by bit number; unknown bits by number. `None` when no bit is set.
+pub(crate) fn warning_list(
+    bits: &[u8],
+    table: &[(usize, &'static str, &'static str)],
+    mut known: impl FnMut(usize, &'static str),
+) -> Option<String> {
+    let (mut warns, mut bitwarns, mut unk) = (String::new(), String::new(), String::new());
+    for (i, _) in bits.iter().enumerate().filter(|(_, b)| **b == b'1') {
+        let Some(&(_, text, status)) = table.iter().find(|(n, _, _)| *n == i) else {
+            unk.push_str(&alloc::format!(", #{:02}", i + 1));
+            continue;
+        };
+        known(i, status);
+        if warns.is_empty() {
+            bitwarns = alloc::format!("Known (see log or manual) [bit: #{:02}", i + 1);
+            warns.push_str(text);
+        } else {
+            bitwarns.push_str(&alloc::format!(", #{:02}", i + 1));
+            warns.push(' ');
+            warns.push_str(text);
+        }
+    }
+    let unk = unk.strip_prefix(',').unwrap_or("");
+    if !warns.is_empty() {
+        if unk.is_empty() {
+            bitwarns.push(']');
+        } else {
+            warns.push_str(&alloc::format!(" Unknown warnings [bit:{unk}]"));
+            bitwarns.push_str(&alloc::format!("]; Unknown warnings [bit:{unk}]"));
+        }
+    } else if !unk.is_empty() {
+        warns = alloc::format!("Unknown warnings [bit:{unk}]");
+        bitwarns.clone_from(&warns);
+    } else {
+        return None;
+    }
+    Some(if warns.len() < ST_MAX_VALUE_LEN - 32 { warns } else { bitwarns })
+}
+
 /// BestUPS `M` voltage settings: low, boost, nominal, buck, high; rows 0-9
 /// for U models, 10-19 for E models (`bestups_voltage_settings`).
 const BESTUPS_VOLTAGES: [[i64; 5]; 20] = [
@@ -745,41 +791,11 @@ impl State {
     /// `voltronic_warning`: the `ups.alarm` text of the set bits (explicit
     /// when short enough, else by bit number), setting `LB`, `OVER`, `RB`.
     fn voltronic_warnings(&mut self, bits: &[u8]) -> Option<String> {
-        let (mut warns, mut bitwarns, mut unk) = (String::new(), String::new(), String::new());
-        for (i, _) in bits.iter().enumerate().filter(|(_, b)| **b == b'1') {
-            match VOLTRONIC_WARNINGS.iter().find(|(n, _, _)| *n == i) {
-                Some((_, text, status)) => {
-                    if !status.is_empty() {
-                        self.update_status(status);
-                    }
-                    if warns.is_empty() {
-                        bitwarns = alloc::format!("Known (see log or manual) [bit: #{:02}", i + 1);
-                        warns.push_str(text);
-                    } else {
-                        bitwarns.push_str(&alloc::format!(", #{:02}", i + 1));
-                        warns.push(' ');
-                        warns.push_str(text);
-                    }
-                }
-                None => unk.push_str(&alloc::format!(", #{:02}", i + 1)),
+        let list = warning_list(bits, &VOLTRONIC_WARNINGS, |_, status| {
+            if !status.is_empty() {
+                self.update_status(status);
             }
-        }
-        let unk = unk.strip_prefix(',').unwrap_or("");
-        if !warns.is_empty() {
-            if unk.is_empty() {
-                bitwarns.push(']');
-            } else {
-                warns.push_str(&alloc::format!(" Unknown warnings [bit:{unk}]"));
-                bitwarns.push_str(&alloc::format!("]; Unknown warnings [bit:{unk}]"));
-            }
-        } else if !unk.is_empty() {
-            warns = alloc::format!("Unknown warnings [bit:{unk}]");
-            bitwarns.clone_from(&warns);
-        } else {
-            return None;
-        }
-        // NUT's ST_MAX_VALUE_LEN (256) less room for other alarms.
-        let list = if warns.len() < 256 - 32 { warns } else { bitwarns };
+        })?;
         let mut value = alloc::format!("UPS warnings: {list}");
         // NUT's value buffer (SMALLBUF).
         value.truncate(511);

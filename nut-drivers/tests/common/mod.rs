@@ -71,6 +71,27 @@ impl Setup {
         );
     }
 
+    /// Starts driver `exe` (ours or Debian's; its socket is named after
+    /// `driver`) for `ups` in the foreground: `Ok` once its socket exists,
+    /// `Err(log)` when it exits first or never makes one within 60 s.
+    pub fn try_driver(&mut self, exe: &Path, driver: &str, ups: &str) -> Result<(), String> {
+        let mut cmd = Command::new(exe);
+        cmd.args(["-a", ups, "-F", "-u", "root"]);
+        self.env(&mut cmd);
+        let mut p = Proc::spawn(&format!("driver-{ups}"), cmd, self.dir.path());
+        let sock = self.state.join(format!("{driver}-{ups}"));
+        let mut exited = false;
+        wait_until(Duration::from_secs(60), Duration::from_millis(50), || {
+            exited = p.try_exit().is_some();
+            exited || sock.exists()
+        });
+        if exited || !wait_for_path(&sock, Duration::from_millis(1)) {
+            return Err(p.log());
+        }
+        self.procs.push(p);
+        Ok(())
+    }
+
     pub fn upsd(&mut self) {
         let mut cmd = Command::new(peer("upsd"));
         cmd.args(["-F", "-u", "root"]);

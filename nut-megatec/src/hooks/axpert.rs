@@ -69,9 +69,6 @@ const WARNINGS: [(usize, &str, &str); 23] = [
     (24, "Fan fault.", ""),
 ];
 
-/// NUT's `ST_MAX_VALUE_LEN`: longer warning texts are given as bit numbers.
-const ST_MAX_VALUE_LEN: usize = 256;
-
 /// Whether every byte of `v` is in `set` (C `strspn(v, set) == strlen(v)`).
 fn only(v: &[u8], set: &[u8]) -> bool {
     v.iter().all(|b| set.contains(b))
@@ -284,12 +281,7 @@ fn warning_text(bits: &[u8]) -> Option<(String, [bool; 4])> {
     if only(bits, b"0-") {
         return Some((String::new(), marks));
     }
-    let (mut warns, mut bitwarns, mut unk) = (String::new(), String::new(), String::new());
-    for (i, _) in bits.iter().enumerate().filter(|(_, b)| **b == b'1') {
-        let Some(&(_, text, status)) = WARNINGS.iter().find(|(n, _, _)| *n == i) else {
-            unk.push_str(&alloc::format!(", #{:02}", i + 1));
-            continue;
-        };
+    let body = super::warning_list(bits, &WARNINGS, |i, status| {
         match status {
             "LB" => marks[0] = true,
             "OVER" => marks[1] = true,
@@ -301,28 +293,8 @@ fn warning_text(bits: &[u8]) -> Option<(String, [bool; 4])> {
         if i == 3 {
             marks[3] = true;
         }
-        if warns.is_empty() {
-            bitwarns = alloc::format!("Known (see log or manual) [bit: #{:02}", i + 1);
-            warns = text.to_string();
-        } else {
-            bitwarns.push_str(&alloc::format!(", #{:02}", i + 1));
-            warns.push(' ');
-            warns.push_str(text);
-        }
-    }
-    let unk = unk.get(1..).unwrap_or("");
-    if !warns.is_empty() {
-        if unk.is_empty() {
-            bitwarns.push(']');
-        } else {
-            warns.push_str(&alloc::format!(" Unknown warnings [bit:{unk}]"));
-            bitwarns.push_str(&alloc::format!("]; Unknown warnings [bit:{unk}]"));
-        }
-    } else {
-        warns = alloc::format!("Unknown warnings [bit:{unk}]");
-        bitwarns.clone_from(&warns);
-    }
-    let body = if ST_MAX_VALUE_LEN - 32 > warns.len() { warns } else { bitwarns };
+    })
+    .unwrap_or_default();
     Some((alloc::format!("Device warnings: {body}"), marks))
 }
 
