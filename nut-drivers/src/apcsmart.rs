@@ -384,10 +384,16 @@ impl<S: ByteStream> ApcSmart<S> {
                 break;
             }
             let now = Instant::now();
-            if now >= end {
+            // A poll under way at the end of the window is finished first
+            // (for at most one more window): cutting it would cost a
+            // wake-up for nothing, as a request could not go before the
+            // poll's remaining exchanges anyway.
+            let busy = !self.is_idle() && now < end + ALERT_WAIT;
+            if now >= end && !busy {
                 break;
             }
-            let until = self.deadline().unwrap_or(end).min(end);
+            let limit = if busy { end + ALERT_WAIT } else { end };
+            let until = self.deadline().unwrap_or(limit).min(limit);
             self.set_lines(self.wants_lines());
             worked |= self.read_once(until)?;
         }

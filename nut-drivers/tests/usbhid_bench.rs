@@ -97,7 +97,7 @@ struct Row {
     vars: Vec<String>,
 }
 
-fn measure(lib: &Path, exe: &str, hid: &Path) -> Row {
+fn measure(lib: &Path, exe: &str, hid: &Path, usb_log: Option<&Path>) -> Row {
     let conf = "[u]\n  driver = usbhid-ups\n  port = auto\n  pollinterval = 2\n  pollfreq = 1\n";
     let mut s = Setup::new(conf);
     s.upsd();
@@ -105,6 +105,9 @@ fn measure(lib: &Path, exe: &str, hid: &Path) -> Row {
     cmd.args(["-a", "u", "-F", "-u", "root"]);
     s.env(&mut cmd);
     cmd.env("LD_PRELOAD", lib).env("FAKEUSB_DEVICE", hid);
+    if let Some(log) = usb_log {
+        cmd.env("FAKEUSB_LOG", log).env("FAKEUSB_LOG_TIME", "0");
+    }
     let t0 = Instant::now();
     s.procs.push(Proc::spawn("driver", cmd, s.dir.path()));
     let target = s.target("u");
@@ -147,8 +150,9 @@ fn bench_side_by_side() {
     println!("|---|---|---|---|---|");
     for dev in DEVICES {
         let hid = data().join(format!("{dev}.hid"));
-        let ours = measure(&lib, OURS, &hid);
-        let nut = measure(&lib, NUT, &hid);
+        let log = dir.path().join(format!("{dev}.usb.log"));
+        let ours = measure(&lib, OURS, &hid, Some(&log));
+        let nut = measure(&lib, NUT, &hid, None);
         for (who, r) in [("ours", &ours), ("NUT 2.8.0", &nut)] {
             println!(
                 "| {dev} | {who} | {:.3} s | {:.0} µs ({:.1} ms in {} s) | {} kB |",
@@ -159,9 +163,133 @@ fn bench_side_by_side() {
                 r.rss_kb
             );
         }
+        // The floors: what a process spends per poll that only wakes once
+        // every poll (no work at all), and one that also does exactly the
+        // control transfers of one of our full polls (read from the shim's
+        // log), with nothing around them.
+        let transfers = last_poll_transfers(&log);
+        assert!(!transfers.is_empty(), "{dev}: no transfers in {}", log.display());
+        let polls = (WINDOW.as_secs() / POLL.as_secs()) as u32;
+        let wake = usb_floor_in_child(&lib, &hid, &[], polls);
+        let work = usb_floor_in_child(&lib, &hid, &transfers, polls);
+        println!("| {dev} | one wake-up per poll, alone (a process) | | {:.0} µs | |", wake / 1e3);
+        println!(
+            "| {dev} | that and the poll's {} transfers, alone (a process) | | {:.0} µs | |",
+            transfers.len(),
+            work / 1e3
+        );
         // Same device, same data (values are static under fakeusb).
         assert_eq!(ours.vars, nut.vars, "{dev}: ours and NUT's upsc differ");
     }
+}
+
+/// One control transfer of a poll: request type, request, value, index,
+/// length (as the `fakeusb` log prints them).
+type Transfer = (u8, u8, u16, u16, u16);
+
+/// The control transfers of the last complete poll in a `fakeusb` log (the
+/// `ctrl` lines between the last two runs of interrupt reads).
+fn last_poll_transfers(log: &Path) -> Vec<Transfer> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut polls: Vec<Vec<Transfer>> = vec![Vec::new()];
+    for line in text.lines() {
+        if line.starts_with("intr") {
+            if polls.last().is_some_and(|p| !p.is_empty()) {
+                polls.push(Vec::new());
+            }
+            continue;
+        }
+        let field =
+            |k: &str| line.split_whitespace().find_map(|w| w.strip_prefix(k)).map(str::to_string);
+        let hex = |k: &str| field(k).and_then(|v| u16::from_str_radix(&v, 16).ok());
+        if let (true, Some(bm), Some(req), Some(val), Some(idx), Some(len)) = (
+            line.starts_with("ctrl"),
+            hex("bm="),
+            hex("req="),
+            hex("val="),
+            hex("idx="),
+            field("len=").and_then(|v| v.parse::<u16>().ok()),
+        ) {
+            if let Some(p) = polls.last_mut() {
+                p.push((bm as u8, req as u8, val, idx, len));
+            }
+        }
+    }
+    // The last group may be a poll cut by the end of the run.
+    polls.retain(|p| !p.is_empty());
+    let n = polls.len();
+    polls.into_iter().nth(n.saturating_sub(2)).unwrap_or_default()
+}
+
+const FLOOR_ENV: &str = "NUT_USB_FLOOR";
+
+/// Runs [`usb_floor_child`] in a process of its own (this test binary, with
+/// the `fakeusb` shim preloaded) and returns its CPU nanoseconds per poll.
+fn usb_floor_in_child(lib: &Path, hid: &Path, transfers: &[Transfer], polls: u32) -> f64 {
+    let list: Vec<String> = transfers
+        .iter()
+        .map(|(bm, req, val, idx, len)| format!("{bm:02x}:{req:02x}:{val:04x}:{idx:04x}:{len}"))
+        .collect();
+    let request = format!("{}\n{polls}\n{}", POLL.as_millis(), list.join(","));
+    let out = Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--ignored", "--exact", "usb_floor_child", "--nocapture", "--test-threads", "1"])
+        .env(FLOOR_ENV, request)
+        .env("LD_PRELOAD", lib)
+        .env("FAKEUSB_DEVICE", hid)
+        .output()
+        .expect("run the floor child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.split("FLOOR_NS=").nth(1)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no FLOOR_NS from the child: {text}"))
+}
+
+/// The child of [`usb_floor_in_child`] (does nothing when run otherwise):
+/// opens the simulated device through libusb, then every poll interval wakes
+/// once (an absolute deadline) and does the given control transfers, nothing
+/// else; prints `FLOOR_NS=<ns of the process's CPU per poll>`.
+#[test]
+#[ignore = "started by bench_side_by_side"]
+fn usb_floor_child() {
+    let Ok(request) = std::env::var(FLOOR_ENV) else { return };
+    let mut f = request.split('\n');
+    let every = Duration::from_millis(f.next().and_then(|v| v.parse().ok()).expect("interval"));
+    let polls: u32 = f.next().and_then(|v| v.parse().ok()).expect("polls");
+    let transfers: Vec<Transfer> = f
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            let p: Vec<&str> = t.split(':').collect();
+            let h = |i: usize| u16::from_str_radix(p[i], 16).expect("hex");
+            (h(0) as u8, h(1) as u8, h(2), h(3), p[4].parse().expect("len"))
+        })
+        .collect();
+    let devices = rusb::devices().expect("libusb device list");
+    let dev = devices.iter().next().expect("the simulated device");
+    let handle = dev.open().expect("open the simulated device");
+    let mut buf = [0u8; 1024];
+    let timeout = Duration::from_secs(1);
+    let mut poll = |h: &rusb::DeviceHandle<rusb::GlobalContext>| {
+        for &(bm, req, val, idx, len) in &transfers {
+            let n = usize::from(len).min(buf.len());
+            let r = h.read_control(bm, req, val, idx, &mut buf[..n], timeout);
+            assert!(r.is_ok(), "transfer {bm:02x} {req:02x} {val:04x}: {r:?}");
+        }
+    };
+    // One untimed poll, then `polls` timed ones.
+    poll(&handle);
+    let mut next = Instant::now() + every;
+    let me = std::process::id();
+    let c0 = cpu_ns(me);
+    for _ in 0..polls {
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        next += every;
+        poll(&handle);
+    }
+    let ns = cpu_ns(me) - c0;
+    println!("FLOOR_NS={}", ns / u64::from(polls.max(1)));
 }
 
 /// A replay link whose interrupt pipe the test feeds: `read_interrupt` waits (really)
