@@ -3,6 +3,7 @@
 
 use crate::dstate::Dstate;
 use nut_proto::sock::TrackingResult;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The error a device reports with a [`DeviceError`]: any typed error (a
@@ -131,6 +132,41 @@ pub trait Device: Send + 'static {
     fn next_wakeup(&self) -> Option<Instant> {
         None
     }
+
+    /// Hands the device a [`Waker`] of the thread that calls it, for a
+    /// thread of the device's own (one that blocks on an interrupt pipe,
+    /// say): after [`Waker::wake`] the core checks
+    /// [`next_wakeup`](Device::next_wakeup) at once, so the device is
+    /// updated if it says it is due (an instant already past, not
+    /// `Instant::now()`, which is later than the core's "now"). The
+    /// adapters call this once,
+    /// after [`connect`](Device::connect); the default ignores it.
+    fn set_waker(&mut self, waker: Waker) {
+        let _ = waker;
+    }
+}
+
+/// Wakes the thread that runs a [`Device`] (see [`Device::set_waker`]).
+/// Waking a device whose core has stopped does nothing.
+#[derive(Clone)]
+pub struct Waker(Arc<dyn Fn() + Send + Sync>);
+
+impl Waker {
+    /// A waker that runs `wake`.
+    pub fn new(wake: impl Fn() + Send + Sync + 'static) -> Self {
+        Waker(Arc::new(wake))
+    }
+
+    /// Asks the core to look at the device now.
+    pub fn wake(&self) {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Waker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Waker")
+    }
 }
 
 /// A boxed device is a device (for drivers that choose their device type
@@ -164,6 +200,9 @@ impl Device for Box<dyn Device> {
     }
     fn next_wakeup(&self) -> Option<Instant> {
         (**self).next_wakeup()
+    }
+    fn set_waker(&mut self, waker: Waker) {
+        (**self).set_waker(waker)
     }
 }
 

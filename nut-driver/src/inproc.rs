@@ -65,6 +65,8 @@ const LINK_BUFFER: usize = 64 * 1024;
 enum ToDevice {
     Request(PendingRequest),
     Stop,
+    /// From the device's [`crate::Waker`]: look at the device now.
+    Wake,
 }
 
 /// From the device thread to the socket thread.
@@ -116,6 +118,10 @@ impl InProcess {
         let (links, links_rx) = mpsc::unbounded_channel();
         let (up_tx, up_rx) = mpsc::unbounded_channel();
         let (requests, requests_rx) = std_mpsc::channel();
+        let waker = requests.clone();
+        poller.set_waker(crate::Waker::new(move || {
+            let _ = waker.send(ToDevice::Wake);
+        }));
         let dev = std::thread::Builder::new()
             .name("nut-driver device".into())
             .spawn(move || device_side(poller, requests_rx, up_tx))
@@ -201,7 +207,9 @@ fn device_side<D: Device>(
                 let _ = up.send(FromDevice::Result { conn: p.conn, tracking: p.tracking, result });
             }
             Ok(ToDevice::Stop) | Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
-            Err(std_mpsc::RecvTimeoutError::Timeout) => poller.handle_timeout(Instant::now()),
+            Ok(ToDevice::Wake) | Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                poller.handle_timeout(Instant::now())
+            }
         }
     }
 }

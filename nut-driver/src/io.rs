@@ -11,7 +11,7 @@
 //!   and new connections at once, forwards `SET`/`INSTCMD` to the device
 //!   thread, and handles SIGTERM/SIGINT/SIGQUIT (exit) and SIGHUP (reload).
 
-use crate::device::{Device, DeviceError};
+use crate::device::{Device, DeviceError, Waker};
 use crate::poll::{PollEvent, Poller};
 use crate::server::{CloseReason, PendingRequest, SockConnId, SocketEvent, SocketServer};
 use std::io;
@@ -83,6 +83,24 @@ pub type Reload<D> = Box<dyn FnMut(&mut Poller<D>) + Send>;
 enum ToDevice {
     Request(PendingRequest),
     Reload,
+    /// From the device's [`Waker`]: look at the device now.
+    Wake,
+}
+
+/// The channel to the device thread. The socket side holds it; the
+/// device's [`Waker`] only refers to it, so the device thread still ends
+/// when the socket side is gone.
+type ToDeviceTx = Arc<std_mpsc::Sender<ToDevice>>;
+
+/// The [`Waker`] handed to the device: sends [`ToDevice::Wake`] while the
+/// socket side still holds the channel.
+fn waker_for(to_dev: &ToDeviceTx) -> Waker {
+    let weak = Arc::downgrade(to_dev);
+    Waker::new(move || {
+        if let Some(tx) = weak.upgrade() {
+            let _ = tx.send(ToDevice::Wake);
+        }
+    })
 }
 
 type Shared = Arc<Mutex<SocketServer>>;
@@ -162,6 +180,10 @@ fn device_thread<D: Device>(
                 reload(&mut poller);
                 push(&mut poller, None);
             }
+            Ok(ToDevice::Wake) => {
+                poller.handle_timeout(Instant::now());
+                push(&mut poller, None);
+            }
             Err(std_mpsc::RecvTimeoutError::Timeout) => {
                 poller.handle_timeout(Instant::now());
                 push(&mut poller, None);
@@ -194,7 +216,7 @@ pub async fn serve<D: Device>(
 
 /// [`serve`], also ending when `stop` completes.
 pub async fn serve_until<D: Device>(
-    poller: Poller<D>,
+    mut poller: Poller<D>,
     server: SocketServer,
     listener: UnixListener,
     reload: Reload<D>,
@@ -204,6 +226,8 @@ pub async fn serve_until<D: Device>(
     let (notify, rx) = watch::channel(0u64);
     let notify = Arc::new(notify);
     let (to_dev, dev_rx) = std_mpsc::channel::<ToDevice>();
+    let to_dev: ToDeviceTx = Arc::new(to_dev);
+    poller.set_waker(waker_for(&to_dev));
     let (fatal_tx, mut fatal_rx) = mpsc::unbounded_channel();
     {
         let shared = shared.clone();
@@ -270,7 +294,7 @@ async fn conn_task(
     mut stream: UnixStream,
     mut rx: watch::Receiver<u64>,
     notify: Arc<watch::Sender<u64>>,
-    to_dev: std_mpsc::Sender<ToDevice>,
+    to_dev: ToDeviceTx,
 ) {
     let mut buf = vec![0u8; 4096];
     let (mut rd, mut wr) = stream.split();

@@ -25,7 +25,7 @@ mod server;
 pub mod transport;
 
 pub use crate::core::{Driver, DriverConfig, DriverEvent};
-pub use device::{Cause, Device, DeviceError, Message, UpdateKind};
+pub use device::{Cause, Device, DeviceError, Message, UpdateKind, Waker};
 pub use dstate::{Dstate, MAX_VALUE_LEN};
 pub use nut_proto::publish::Publish;
 pub use nut_proto::sock::TrackingResult;

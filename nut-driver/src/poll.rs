@@ -277,6 +277,12 @@ impl<D: Device> Poller<D> {
         })
     }
 
+    /// Hands the device a waker of the thread that runs this poller
+    /// ([`Device::set_waker`]).
+    pub fn set_waker(&mut self, waker: crate::device::Waker) {
+        self.device.set_waker(waker);
+    }
+
     /// Runs what is due at `now`: an update, or a reconnection attempt.
     pub fn handle_timeout(&mut self, now: Instant) {
         match self.link {

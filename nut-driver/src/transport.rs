@@ -5,7 +5,7 @@
 //! SNMP and HTTP drivers use their clients directly.
 
 use crate::device::Cause;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Why a link operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +102,22 @@ pub trait HidLink: Send {
     /// A USB string descriptor (index from the device descriptor or a
     /// report), in the device's first language.
     fn string(&mut self, index: u8) -> Result<String, LinkError>;
+    /// The interrupt pipe as a handle of its own, for a thread that only
+    /// waits on it while this link goes on with control transfers (libusb
+    /// allows both at once). `None` (the default) when the link cannot
+    /// share its pipe: the driver then waits on it with
+    /// [`read_interrupt`](HidLink::read_interrupt).
+    fn interrupt_pipe(&mut self) -> Option<Box<dyn InterruptPipe>> {
+        None
+    }
+}
+
+/// A device's interrupt IN pipe, read by a thread of its own (see
+/// [`HidLink::interrupt_pipe`]).
+pub trait InterruptPipe: Send {
+    /// Waits up to `timeout` for an input report; [`LinkError::Timeout`]
+    /// when none came, [`LinkError::Disconnected`] when the device is gone.
+    fn read(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, LinkError>;
 }
 
 /// The modem-control input lines of a serial port.

@@ -4,9 +4,10 @@
 
 use nut_driver::Message;
 use nut_driver::params::DriverParams;
-use nut_driver::transport::{HidLink, LinkError, ReportType, UsbIds};
+use nut_driver::transport::{HidLink, InterruptPipe, LinkError, ReportType, UsbIds};
 use regex_lite::{Regex, RegexBuilder};
 use rusb::{Device, DeviceHandle, GlobalContext};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a control transfer may take (NUT's `usb_ctrl` timeout).
@@ -146,9 +147,23 @@ pub fn device_ids(
     })
 }
 
+/// An open device and the interface claimed on it, released when the last
+/// user lets it go: the link, or a thread still waiting on its interrupt
+/// pipe ([`UsbHid::interrupt_pipe`]).
+struct Claimed {
+    handle: DeviceHandle<GlobalContext>,
+    interface: u8,
+}
+
+impl Drop for Claimed {
+    fn drop(&mut self) {
+        let _ = self.handle.release_interface(self.interface);
+    }
+}
+
 /// A HID interface of an open USB device.
 pub struct UsbHid {
-    handle: DeviceHandle<GlobalContext>,
+    dev: Arc<Claimed>,
     ids: UsbIds,
     interface: u8,
     endpoint_in: Option<u8>,
@@ -218,7 +233,7 @@ impl UsbHid {
             match handle.claim_interface(iface) {
                 Ok(()) => {
                     return Ok(UsbHid {
-                        handle,
+                        dev: Arc::new(Claimed { handle, interface: iface }),
                         ids,
                         interface: iface,
                         endpoint_in,
@@ -243,9 +258,11 @@ impl UsbHid {
     /// NUT does when `usb_set_altinterface` is given ([`alt_setting`]). A failure is
     /// logged, never fatal.
     pub fn set_alt_setting(&mut self, alt: i64) {
-        let r = match u8::try_from(alt) {
-            Ok(a) => self.handle.set_alternate_setting(self.interface, a),
-            Err(_) => Err(rusb::Error::InvalidParam),
+        // Only right after opening, before any interrupt reader shares the handle.
+        let r = match (u8::try_from(alt), Arc::get_mut(&mut self.dev)) {
+            (Ok(a), Some(dev)) => dev.handle.set_alternate_setting(self.interface, a),
+            (Ok(_), None) => Err(rusb::Error::Busy),
+            (Err(_), _) => Err(rusb::Error::InvalidParam),
         };
         if let Err(e) = r {
             tracing::warn!(
@@ -259,12 +276,6 @@ impl UsbHid {
     }
 }
 
-impl Drop for UsbHid {
-    fn drop(&mut self) {
-        let _ = self.handle.release_interface(self.interface);
-    }
-}
-
 impl HidLink for UsbHid {
     fn ids(&self) -> &UsbIds {
         &self.ids
@@ -273,6 +284,7 @@ impl HidLink for UsbHid {
     fn report_descriptor(&mut self) -> Result<Vec<u8>, LinkError> {
         let mut buf = vec![0u8; usize::from(self.descriptor_len).clamp(1, 4096)];
         let n = self
+            .dev
             .handle
             .read_control(0x81, 0x06, 0x2200, u16::from(self.interface), &mut buf, CONTROL_TIMEOUT)
             .map_err(link_error)?;
@@ -282,14 +294,16 @@ impl HidLink for UsbHid {
 
     fn get_report(&mut self, kind: ReportType, id: u8, buf: &mut [u8]) -> Result<usize, LinkError> {
         let value = ((kind as u16) << 8) | u16::from(id);
-        self.handle
+        self.dev
+            .handle
             .read_control(0xa1, 0x01, value, u16::from(self.interface), buf, CONTROL_TIMEOUT)
             .map_err(link_error)
     }
 
     fn set_report(&mut self, kind: ReportType, id: u8, data: &[u8]) -> Result<usize, LinkError> {
         let value = ((kind as u16) << 8) | u16::from(id);
-        self.handle
+        self.dev
+            .handle
             .write_control(0x21, 0x09, value, u16::from(self.interface), data, CONTROL_TIMEOUT)
             .map_err(link_error)
     }
@@ -302,13 +316,33 @@ impl HidLink for UsbHid {
         // not just before it.
         let left = deadline.saturating_duration_since(Instant::now());
         let wait = Duration::from_millis(left.as_micros().div_ceil(1000).max(1) as u64);
-        self.handle.read_interrupt(ep, buf, wait).map_err(link_error)
+        self.dev.handle.read_interrupt(ep, buf, wait).map_err(link_error)
     }
 
     fn string(&mut self, index: u8) -> Result<String, LinkError> {
-        let langs = self.handle.read_languages(CONTROL_TIMEOUT).map_err(link_error)?;
+        let langs = self.dev.handle.read_languages(CONTROL_TIMEOUT).map_err(link_error)?;
         let lang = *langs.first().ok_or(LinkError::Stall)?;
-        self.handle.read_string_descriptor(lang, index, CONTROL_TIMEOUT).map_err(link_error)
+        self.dev.handle.read_string_descriptor(lang, index, CONTROL_TIMEOUT).map_err(link_error)
+    }
+
+    fn interrupt_pipe(&mut self) -> Option<Box<dyn InterruptPipe>> {
+        let endpoint = self.endpoint_in?;
+        Some(Box::new(UsbInterruptPipe { dev: self.dev.clone(), endpoint }))
+    }
+}
+
+/// The interrupt IN pipe of a [`UsbHid`], shared with it (libusb lets one
+/// thread wait on it while another makes control transfers).
+struct UsbInterruptPipe {
+    dev: Arc<Claimed>,
+    endpoint: u8,
+}
+
+impl InterruptPipe for UsbInterruptPipe {
+    fn read(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, LinkError> {
+        // libusb's timeout 0 means "forever".
+        let wait = timeout.max(Duration::from_millis(1));
+        self.dev.handle.read_interrupt(self.endpoint, buf, wait).map_err(link_error)
     }
 }
 

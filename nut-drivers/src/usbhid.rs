@@ -9,10 +9,13 @@
 //! Timing follows NUT: a quick walk of the status rows every poll interval, a full
 //! walk every `pollfreq` seconds and after a SET or a command. The first update after
 //! a (re)connect is quick, as NUT's (the init walk has just read everything). The
-//! interrupt pipe: the binary listens on it between polls
-//! ([`Settings::interrupt_wait`], waits of at most [`INTERRUPT_WAIT`]) so that a report
-//! is published as soon as it arrives (NUT reads the pipe only at each poll);
-//! otherwise what is queued is read at each poll.
+//! interrupt pipe: the binary listens on it between polls ([`Settings::interrupt_wait`])
+//! so that a report is published as soon as it arrives (NUT reads the pipe only at each
+//! poll); otherwise what is queued is read at each poll. When the link can share its
+//! pipe ([`HidLink::interrupt_pipe`]) and the core gave a [`Waker`], a thread of its own
+//! waits on the pipe ([`LISTEN_TIMEOUT`] at a time) and wakes the device thread for each
+//! report, so the device thread wakes only for polls, reports and requests; otherwise the
+//! device thread waits on the pipe itself, at most [`INTERRUPT_WAIT`] at a time.
 //!
 //! A device that stops answering makes the data stale; one that disappears is reopened
 //! (same vendor and product ID and serial) when it comes back. Each distinct error is
@@ -20,11 +23,14 @@
 
 use crate::usb_options;
 use nut_driver::params::{DriverParams, VarSpec};
-use nut_driver::transport::{HidLink, LinkError, ReportType as LinkType, UsbIds};
-use nut_driver::{Device, DeviceError, Dstate, Message, UpdateKind};
+use nut_driver::transport::{HidLink, InterruptPipe, LinkError, ReportType as LinkType, UsbIds};
+use nut_driver::{Device, DeviceError, Dstate, Message, UpdateKind, Waker};
 use nut_hid::ReportType;
 use nut_hid::mapping::{DeviceInfo, HidIo, IoError, Mapper, Options, Outcome};
 use nut_proto::sock::TrackingResult;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// usbhid-ups' internal version, as NUT 2.8.0's.
@@ -44,6 +50,100 @@ pub const INTERRUPT_WAIT: Duration = Duration::from_millis(750);
 
 /// How early a wait on the interrupt pipe may end without the rest being slept.
 const EARLY_RETURN: Duration = Duration::from_millis(20);
+
+/// How long the interrupt listener thread waits on the pipe at a time. Each timeout
+/// costs it a wake-up; a link given up meanwhile while the device stays plugged in (a
+/// reconnect after errors) stays claimed by the listener until its wait ends. An
+/// unplugged device ends the wait at once.
+pub const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reports the listener keeps for the device thread at most; older ones are dropped
+/// (the newest status wins anyway).
+const LISTEN_QUEUE: usize = 64;
+
+/// What the listener thread heard since the device thread last looked.
+#[derive(Default)]
+struct Heard {
+    reports: VecDeque<Vec<u8>>,
+    /// The pipe said the device is gone.
+    lost: Option<String>,
+}
+
+/// A thread waiting on the interrupt pipe ([`HidLink::interrupt_pipe`]); stopped
+/// (after its current wait) when dropped.
+struct Listener {
+    heard: Arc<Mutex<Heard>>,
+    pending: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    /// When the listener started: an instant already past, for "due at once".
+    born: Instant,
+}
+
+impl Listener {
+    fn spawn(
+        mut pipe: Box<dyn InterruptPipe>,
+        size: usize,
+        waker: Waker,
+    ) -> std::io::Result<Listener> {
+        let heard = Arc::new(Mutex::new(Heard::default()));
+        let pending = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (h, p, s) = (heard.clone(), pending.clone(), stop.clone());
+        std::thread::Builder::new().name("interrupt".into()).spawn(move || {
+            let mut buf = vec![0u8; size.max(1)];
+            let mut errors = 0u32;
+            let tell = |f: &mut dyn FnMut(&mut Heard)| {
+                f(&mut h.lock().unwrap_or_else(|e| e.into_inner()));
+                p.store(true, Ordering::Release);
+                waker.wake();
+            };
+            while !s.load(Ordering::Acquire) {
+                let r = pipe.read(&mut buf, LISTEN_TIMEOUT);
+                if s.load(Ordering::Acquire) {
+                    break;
+                }
+                match r {
+                    Ok(n) => {
+                        errors = 0;
+                        let report = buf.get(..n).unwrap_or(&buf).to_vec();
+                        tell(&mut |heard| {
+                            if heard.reports.len() >= LISTEN_QUEUE {
+                                heard.reports.pop_front();
+                            }
+                            heard.reports.push_back(report.clone());
+                        });
+                    }
+                    Err(LinkError::Timeout) => errors = 0,
+                    Err(LinkError::Disconnected(c)) => {
+                        let why = c.to_string();
+                        tell(&mut |heard| heard.lost = Some(why.clone()));
+                        break;
+                    }
+                    Err(e) => {
+                        // A stall or another error that comes back at once must not
+                        // make the thread spin: wait longer after each.
+                        errors = errors.saturating_add(1);
+                        tracing::debug!("interrupt pipe: {e}");
+                        std::thread::sleep(Duration::from_millis(250) * errors.min(8));
+                    }
+                }
+            }
+        })?;
+        Ok(Listener { heard, pending, stop, born: Instant::now() })
+    }
+
+    /// What was heard since the last call.
+    fn take(&self) -> Heard {
+        self.pending.store(false, Ordering::Release);
+        std::mem::take(&mut *self.heard.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+    }
+}
 
 /// The settings `usbhid-ups` accepts beyond the common ones (NUT 2.8.0's, plus
 /// `busport` and `subdriver` of later releases).
@@ -229,6 +329,10 @@ pub struct UsbhidUps<L> {
     woke: Option<Instant>,
     /// A full update was asked for while listening: the next walk is a full one.
     full_pending: bool,
+    /// The core's waker, for the listener thread.
+    waker: Option<Waker>,
+    /// The thread listening on the interrupt pipe, when the link shares it.
+    listener: Option<Listener>,
 }
 
 impl<L> std::fmt::Debug for UsbhidUps<L> {
@@ -257,6 +361,8 @@ impl<L: HidLink + 'static> UsbhidUps<L> {
             next_walk: None,
             woke: None,
             full_pending: false,
+            waker: None,
+            listener: None,
         }
     }
 
@@ -274,6 +380,8 @@ impl<L: HidLink + 'static> UsbhidUps<L> {
             next_walk: None,
             woke: None,
             full_pending: false,
+            waker: None,
+            listener: None,
         }
     }
 
@@ -297,6 +405,7 @@ impl<L: HidLink + 'static> UsbhidUps<L> {
 
     fn lost(&mut self, why: String) -> DeviceError {
         self.log_once(format!("device lost: {why}"));
+        self.listener = None;
         if self.reopen.is_some() {
             self.link = None;
         }
@@ -304,6 +413,7 @@ impl<L: HidLink + 'static> UsbhidUps<L> {
     }
 
     fn connect_inner(&mut self, st: &mut Dstate) -> Result<(), DeviceError> {
+        self.listener = None;
         if self.link.is_none() {
             let Some(reopen) = self.reopen.as_mut() else {
                 return Err(DeviceError::Disconnected(Message::cause("no link")));
@@ -358,6 +468,42 @@ impl<L: HidLink + 'static> UsbhidUps<L> {
             && !self.settings.pollonly
             && self.link.is_some()
             && self.mapper.as_ref().is_some_and(|m| !m.interrupt_pipe_disabled())
+    }
+
+    /// Starts the listener thread when the driver listens, the core gave a waker and
+    /// the link shares its pipe; without one the device thread waits on the pipe.
+    fn ensure_listener(&mut self) {
+        if self.listener.is_some() || !self.listening() {
+            return;
+        }
+        let (Some(waker), Some(link)) = (self.waker.clone(), self.link.as_mut()) else { return };
+        let Some(pipe) = link.interrupt_pipe() else { return };
+        let size = self.settings.interrupt_size.unwrap_or(DEFAULT_INTERRUPT_SIZE);
+        match Listener::spawn(pipe, size, waker) {
+            Ok(l) => self.listener = Some(l),
+            Err(e) => self.log_once(format!("cannot start the interrupt listener: {e}")),
+        }
+    }
+
+    /// Applies what the listener heard; `false` without a listener.
+    fn apply_heard(&mut self, st: &mut Dstate, publish: bool) -> Result<bool, DeviceError> {
+        let Some(listener) = self.listener.as_ref() else { return Ok(false) };
+        let heard = listener.take();
+        let (Some(link), Some(mapper)) = (self.link.as_mut(), self.mapper.as_mut()) else {
+            return Ok(true);
+        };
+        let mut applied = 0;
+        for report in &heard.reports {
+            let mut io = LinkIo { link: &mut *link, last: None };
+            applied += mapper.handle_interrupt(&mut io, st, report);
+        }
+        if applied > 0 && publish {
+            mapper.publish_status(st);
+        }
+        if let Some(why) = heard.lost {
+            return Err(self.lost(why));
+        }
+        Ok(true)
     }
 
     /// Reads the interrupt pipe: waits up to `wait` for a first report, then drains
@@ -431,15 +577,22 @@ impl<L: HidLink + 'static> Device for UsbhidUps<L> {
         let listening = self.listening();
         self.woke = listening.then_some(now);
         if listening {
-            // Between polls: wait on the interrupt pipe (at most until the next poll);
-            // a full update asked for meanwhile is done at that poll, as NUT does.
+            self.ensure_listener();
+            // Between polls: what the listener heard, or a wait on the interrupt pipe
+            // (at most until the next poll); a full update asked for meanwhile is done
+            // at that poll, as NUT does.
             let due = self.next_walk.filter(|&t| !self.first_update && now < t);
             if let Some(due) = due {
                 self.full_pending |= kind == UpdateKind::Full;
+                if self.apply_heard(st, true)? {
+                    return Ok(());
+                }
                 let cap = self.settings.interrupt_wait.unwrap_or(INTERRUPT_WAIT);
                 return self.read_interrupts(st, cap.min(due - now));
             }
             self.next_walk = Some(now + self.settings.poll_interval);
+            // The walk publishes the status the reports changed.
+            self.apply_heard(st, false)?;
         } else {
             self.read_interrupts(st, Duration::ZERO)?;
         }
@@ -505,9 +658,22 @@ impl<L: HidLink + 'static> Device for UsbhidUps<L> {
     }
 
     fn next_wakeup(&self) -> Option<Instant> {
-        // Listening: the next update (a wait on the pipe) is due as soon as the last
-        // one returns.
-        if self.listening() { self.woke } else { None }
+        if !self.listening() {
+            return None;
+        }
+        match &self.listener {
+            // The listener waits on the pipe: the device thread is due when it heard
+            // something, else at the next walk.
+            Some(l) if l.pending.load(Ordering::Acquire) => Some(l.born),
+            Some(_) => self.next_walk.or(self.woke),
+            // The device thread waits on the pipe itself: the next wait is due as soon
+            // as the last one returns.
+            None => self.woke,
+        }
+    }
+
+    fn set_waker(&mut self, waker: Waker) {
+        self.waker = Some(waker);
     }
 }
 

@@ -10,31 +10,27 @@
 //!   `.hid` file): time from start to data served (`upsc` polled every 10 ms),
 //!   CPU time of the driver process per full poll (`/proc/<pid>/task/*/schedstat`,
 //!   nanoseconds on CPU summed over the threads), resident memory (`VmRSS`).
-//! * [`interrupt_report_reaches_upsd`]: our driver core and device in this process,
-//!   serving its socket to Debian's `upsd`, over a replay link whose interrupt pipe
-//!   the test feeds: time from handing an interrupt report to the link until a
-//!   client of `upsd` sees the new `ups.status`.
+//! * [`interrupt_report_reaches_upsd`]: our device on the binary's adapter (its device
+//!   thread and interrupt listener thread) in this process, serving its socket to
+//!   Debian's `upsd`, over a replay link whose interrupt pipe the test feeds: time
+//!   from handing an interrupt report to the pipe until a client of `upsd` sees the
+//!   new `ups.status`.
 #![cfg(feature = "usb")]
 
 mod common;
 
 use common::Setup;
-use nut_driver::SockConnId;
+use nut_driver::io::{BlockingServer, StopHandle, bind_socket};
 use nut_driver::params::DriverParams;
-use nut_driver::transport::{HidLink, LinkError, ReportType as LinkType, UsbIds};
-use nut_driver::{Driver, DriverConfig, Dstate, Timing};
+use nut_driver::{Dstate, Poller, SocketConfig, SocketServer, Timing};
 use nut_drivers::usbhid::{DRIVER_VERSION, INTERRUPT_WAIT, Settings, UsbhidUps, VARS};
 use nut_hid::{ReportDescriptor, UsageTables};
-use nut_testkit::hid::{HidFile, ReplayHid};
+use nut_testkit::hid::{HidFile, Piped, ReplayHid};
 use nut_testkit::{Proc, peer, wait_until};
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 const OURS: &str = env!("CARGO_BIN_EXE_usbhid-ups");
@@ -106,7 +102,7 @@ fn measure(lib: &Path, exe: &str, hid: &Path, usb_log: Option<&Path>) -> Row {
     s.env(&mut cmd);
     cmd.env("LD_PRELOAD", lib).env("FAKEUSB_DEVICE", hid);
     if let Some(log) = usb_log {
-        cmd.env("FAKEUSB_LOG", log).env("FAKEUSB_LOG_TIME", "0");
+        cmd.env("FAKEUSB_LOG", log);
     }
     let t0 = Instant::now();
     s.procs.push(Proc::spawn("driver", cmd, s.dir.path()));
@@ -187,36 +183,39 @@ fn bench_side_by_side() {
 /// length (as the `fakeusb` log prints them).
 type Transfer = (u8, u8, u16, u16, u16);
 
-/// The control transfers of the last complete poll in a `fakeusb` log (the
-/// `ctrl` lines between the last two runs of interrupt reads).
+/// The control transfers of the last complete poll in a `fakeusb` log: the
+/// log's `ctrl` lines grouped by time (a poll's transfers follow each other
+/// at once; polls are seconds apart), the last group but one.
 fn last_poll_transfers(log: &Path) -> Vec<Transfer> {
     let text = std::fs::read_to_string(log).unwrap_or_default();
-    let mut polls: Vec<Vec<Transfer>> = vec![Vec::new()];
+    let mut polls: Vec<Vec<Transfer>> = Vec::new();
+    let mut last_t = f64::NEG_INFINITY;
     for line in text.lines() {
-        if line.starts_with("intr") {
-            if polls.last().is_some_and(|p| !p.is_empty()) {
-                polls.push(Vec::new());
-            }
-            continue;
-        }
         let field =
             |k: &str| line.split_whitespace().find_map(|w| w.strip_prefix(k)).map(str::to_string);
         let hex = |k: &str| field(k).and_then(|v| u16::from_str_radix(&v, 16).ok());
-        if let (true, Some(bm), Some(req), Some(val), Some(idx), Some(len)) = (
-            line.starts_with("ctrl"),
+        let t = field("t=").and_then(|v| v.parse::<f64>().ok());
+        let (Some(t), true) = (t, line.split_whitespace().nth(1) == Some("ctrl")) else {
+            continue;
+        };
+        let (Some(bm), Some(req), Some(val), Some(idx), Some(len)) = (
             hex("bm="),
             hex("req="),
             hex("val="),
             hex("idx="),
             field("len=").and_then(|v| v.parse::<u16>().ok()),
-        ) {
-            if let Some(p) = polls.last_mut() {
-                p.push((bm as u8, req as u8, val, idx, len));
-            }
+        ) else {
+            continue;
+        };
+        if t - last_t > 0.5 {
+            polls.push(Vec::new());
+        }
+        last_t = t;
+        if let Some(p) = polls.last_mut() {
+            p.push((bm as u8, req as u8, val, idx, len));
         }
     }
     // The last group may be a poll cut by the end of the run.
-    polls.retain(|p| !p.is_empty());
     let n = polls.len();
     polls.into_iter().nth(n.saturating_sub(2)).unwrap_or_default()
 }
@@ -292,90 +291,6 @@ fn usb_floor_child() {
     println!("FLOOR_NS={}", ns / u64::from(polls.max(1)));
 }
 
-/// A replay link whose interrupt pipe the test feeds: `read_interrupt` waits (really)
-/// until a report is handed in or the deadline passes.
-struct Fed {
-    inner: ReplayHid,
-    queue: Arc<(Mutex<VecDeque<Vec<u8>>>, Condvar)>,
-}
-
-impl HidLink for Fed {
-    fn ids(&self) -> &UsbIds {
-        self.inner.ids()
-    }
-    fn report_descriptor(&mut self) -> Result<Vec<u8>, LinkError> {
-        self.inner.report_descriptor()
-    }
-    fn get_report(&mut self, kind: LinkType, id: u8, buf: &mut [u8]) -> Result<usize, LinkError> {
-        self.inner.get_report(kind, id, buf)
-    }
-    fn set_report(&mut self, kind: LinkType, id: u8, data: &[u8]) -> Result<usize, LinkError> {
-        self.inner.set_report(kind, id, data)
-    }
-    fn read_interrupt(&mut self, buf: &mut [u8], deadline: Instant) -> Result<usize, LinkError> {
-        let (lock, cv) = &*self.queue;
-        let mut q = lock.lock().unwrap();
-        loop {
-            if let Some(r) = q.pop_front() {
-                let n = r.len().min(buf.len());
-                buf[..n].copy_from_slice(&r[..n]);
-                return Ok(n);
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(LinkError::Timeout);
-            }
-            q = cv.wait_timeout(q, left).unwrap().0;
-        }
-    }
-    fn string(&mut self, index: u8) -> Result<String, LinkError> {
-        self.inner.string(index)
-    }
-}
-
-/// Serves the driver socket at `path` to `upsd` on this thread until `stop`: one
-/// loop of device updates (which wait on the interrupt pipe between polls, as the
-/// binary's device thread does) and socket I/O.
-fn serve<L: HidLink + 'static>(mut d: Driver<UsbhidUps<L>>, path: &Path, stop: &AtomicBool) {
-    let listener = UnixListener::bind(path).unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let mut conns: Vec<(SockConnId, UnixStream)> = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !stop.load(Ordering::Relaxed) {
-        if let Ok((s, _)) = listener.accept() {
-            s.set_nonblocking(true).unwrap();
-            conns.push((d.accept(), s));
-        }
-        if d.poll_timeout().is_some_and(|t| t <= Instant::now()) {
-            d.handle_timeout(Instant::now());
-        }
-        conns.retain_mut(|(id, s)| {
-            loop {
-                match s.read(&mut buf) {
-                    Ok(0) => {
-                        d.handle_conn_closed(*id);
-                        return false;
-                    }
-                    Ok(n) => d.handle_conn_bytes(*id, &buf[..n], Instant::now()),
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(_) => {
-                        d.handle_conn_closed(*id);
-                        return false;
-                    }
-                }
-            }
-            while let Some(out) = d.poll_transmit(*id) {
-                match s.write(out) {
-                    Ok(n) if n > 0 => d.transmitted(*id, n),
-                    _ => break,
-                }
-            }
-            true
-        });
-        while d.poll_event().is_some() {}
-    }
-}
-
 /// `GET VAR` over one upsd connection.
 struct Client {
     w: TcpStream,
@@ -427,29 +342,29 @@ fn interrupt_report_reaches_upsd() {
     p.read_ups_conf(&conf, VARS).unwrap();
     let mut settings = Settings::from_params(&p).unwrap();
     settings.interrupt_wait = Some(INTERRUPT_WAIT);
-    let queue = Arc::new((Mutex::new(VecDeque::new()), Condvar::new()));
-    let link = Fed { inner: ReplayHid::from_file(&hid).unwrap(), queue: queue.clone() };
+    let link = Piped::new(ReplayHid::from_file(&hid).unwrap());
+    let pipe = link.pipe.clone();
     let timing = Timing { full_update: Some(settings.pollfreq), ..Timing::default() };
-    let config = DriverConfig { timing, ..DriverConfig::default() };
     let mut st = Dstate::new();
     p.publish(&mut st);
     nut_driver::publish_driver_info(&mut st, "usbhid-ups", DRIVER_VERSION);
-    let mut d = Driver::new(UsbhidUps::new(link, settings), st, config);
-    d.start(Instant::now()).unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let server = {
-        let stop = stop.clone();
-        let sock = sock.clone();
-        std::thread::spawn(move || serve(d, &sock, &stop))
-    };
-    // Stops the serving thread however the test ends.
-    struct Stop(Arc<AtomicBool>);
+    // The binary's adapter: the device thread, and the listener thread it starts.
+    let mut poller = Poller::new(UsbhidUps::new(link, settings), st, timing);
+    poller.start(Instant::now()).unwrap();
+    let mut server = SocketServer::new(SocketConfig::default());
+    server.apply_updates(&poller.take_updates());
+    let listener = bind_socket(&sock).unwrap();
+    let server =
+        BlockingServer::new(poller, server, listener, Box::new(|_| {})).unwrap().without_signals();
+    // Stops the server however the test ends.
+    struct Stop(StopHandle);
     impl Drop for Stop {
         fn drop(&mut self) {
-            self.0.store(true, Ordering::Relaxed);
+            self.0.stop();
         }
     }
-    let _stop = Stop(stop.clone());
+    let stop = Stop(server.stop_handle());
+    let served = std::thread::spawn(move || server.run());
     assert!(nut_testkit::wait_for_path(&sock, Duration::from_secs(10)));
     s.upsd();
     s.upsc_ready("u");
@@ -469,11 +384,7 @@ fn interrupt_report_reaches_upsd() {
         }
         ac.insert(&mut report, 0).unwrap();
         let t0 = Instant::now();
-        {
-            let (q, cv) = &*queue;
-            q.lock().unwrap().push_back(report);
-            cv.notify_all();
-        }
+        pipe.send(report);
         let mut now = String::new();
         while t0.elapsed() < Duration::from_secs(5) {
             now = c.get("ups.status");
@@ -485,8 +396,8 @@ fn interrupt_report_reaches_upsd() {
         assert!(now.contains("OB"), "round {round}: {base} -> {now}");
         lat.push(dt);
     }
-    stop.store(true, Ordering::Relaxed);
-    server.join().unwrap();
+    drop(stop);
+    served.join().unwrap().unwrap();
     lat.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(

@@ -25,12 +25,13 @@
 //!   items, once each.
 
 use nut_driver::Message;
-use nut_driver::transport::{HidLink, LinkError, ReportType, UsbIds};
-use std::collections::{BTreeMap, BTreeSet};
+use nut_driver::transport::{HidLink, InterruptPipe, LinkError, ReportType, UsbIds};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// The largest report descriptor kept (bytes).
 const MAX_DESCRIPTOR: usize = 0x4000;
@@ -972,5 +973,105 @@ impl<L: HidLink> HidLink for Faulty<L> {
             )))),
             Some(StringFault::Lossy) => Ok(format!("{v}\u{FFFD}\u{0}")),
         }
+    }
+}
+
+/// An interrupt pipe the test feeds: reports it [`send`](FedPipe::send)s, and
+/// a one-shot "device gone" ([`unplug`](FedPipe::unplug)).
+#[derive(Debug, Default)]
+pub struct FedPipe {
+    reports: Mutex<VecDeque<Vec<u8>>>,
+    ready: Condvar,
+    gone: AtomicBool,
+}
+
+impl FedPipe {
+    /// Hands `report` to whoever reads the pipe.
+    pub fn send(&self, report: Vec<u8>) {
+        self.reports.lock().unwrap_or_else(|e| e.into_inner()).push_back(report);
+        self.ready.notify_all();
+    }
+
+    /// The next read (or the one under way) says the device is gone.
+    pub fn unplug(&self) {
+        self.gone.store(true, Ordering::SeqCst);
+        self.ready.notify_all();
+    }
+
+    /// Waits until `deadline` for a report.
+    fn read(&self, buf: &mut [u8], deadline: Instant) -> Result<usize, LinkError> {
+        let mut q = self.reports.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if self.gone.swap(false, Ordering::SeqCst) {
+                return Err(LinkError::Disconnected(Message::cause("unplugged")));
+            }
+            if let Some(r) = q.pop_front() {
+                let n = r.len().min(buf.len());
+                buf[..n].copy_from_slice(&r[..n]);
+                return Ok(n);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(LinkError::Timeout);
+            }
+            q = self.ready.wait_timeout(q, left).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+}
+
+/// A link whose interrupt pipe is a [`FedPipe`], shared with a listener thread
+/// ([`HidLink::interrupt_pipe`]); everything else goes to `inner`. Counts the
+/// pipes handed out and the reads of the pipe through the link itself.
+#[derive(Debug)]
+pub struct Piped<L> {
+    /// The link for everything but the interrupt pipe.
+    pub inner: L,
+    /// The pipe.
+    pub pipe: Arc<FedPipe>,
+    /// Reads through [`HidLink::read_interrupt`].
+    pub own_reads: Arc<AtomicU32>,
+    /// Pipes handed out by [`HidLink::interrupt_pipe`].
+    pub pipes: Arc<AtomicU32>,
+}
+
+impl<L> Piped<L> {
+    /// `inner` with a new pipe.
+    pub fn new(inner: L) -> Self {
+        Piped { inner, pipe: Arc::default(), own_reads: Arc::default(), pipes: Arc::default() }
+    }
+}
+
+impl<L: HidLink> HidLink for Piped<L> {
+    fn ids(&self) -> &UsbIds {
+        self.inner.ids()
+    }
+    fn report_descriptor(&mut self) -> Result<Vec<u8>, LinkError> {
+        self.inner.report_descriptor()
+    }
+    fn get_report(&mut self, kind: ReportType, id: u8, buf: &mut [u8]) -> Result<usize, LinkError> {
+        self.inner.get_report(kind, id, buf)
+    }
+    fn set_report(&mut self, kind: ReportType, id: u8, data: &[u8]) -> Result<usize, LinkError> {
+        self.inner.set_report(kind, id, data)
+    }
+    fn read_interrupt(&mut self, buf: &mut [u8], deadline: Instant) -> Result<usize, LinkError> {
+        self.own_reads.fetch_add(1, Ordering::SeqCst);
+        self.pipe.read(buf, deadline)
+    }
+    fn string(&mut self, index: u8) -> Result<String, LinkError> {
+        self.inner.string(index)
+    }
+    fn interrupt_pipe(&mut self) -> Option<Box<dyn InterruptPipe>> {
+        self.pipes.fetch_add(1, Ordering::SeqCst);
+        Some(Box::new(PipeEnd(self.pipe.clone())))
+    }
+}
+
+/// The listener's end of a [`FedPipe`].
+struct PipeEnd(Arc<FedPipe>);
+
+impl InterruptPipe for PipeEnd {
+    fn read(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, LinkError> {
+        self.0.read(buf, Instant::now() + timeout)
     }
 }

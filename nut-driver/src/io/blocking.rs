@@ -12,7 +12,9 @@
 //!
 //! Between two polls both threads sleep in the kernel: no timer ticks.
 
-use super::{Exit, Reload, Shared, ToDevice, device_thread, lock, log_socket_events};
+use super::{
+    Exit, Reload, Shared, ToDevice, ToDeviceTx, device_thread, lock, log_socket_events, waker_for,
+};
 use crate::device::{Device, DeviceError};
 use crate::poll::Poller;
 use crate::server::{CloseReason, SockConnId, SocketServer};
@@ -148,8 +150,16 @@ impl<D: Device> BlockingServer<D> {
     /// starts) and read from a `signalfd`; one that arrived before (see
     /// `nut_daemon::signals::take_pending`) ends the server at once.
     pub fn run(self) -> io::Result<Exit> {
-        let BlockingServer { poller, server, listener, reload, stop, wake_rx, wake_tx, signals } =
-            self;
+        let BlockingServer {
+            mut poller,
+            server,
+            listener,
+            reload,
+            stop,
+            wake_rx,
+            wake_tx,
+            signals,
+        } = self;
         let sfd = if signals {
             let mut mask = SigSet::empty();
             for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGQUIT, Signal::SIGHUP] {
@@ -170,6 +180,8 @@ impl<D: Device> BlockingServer<D> {
         let shared: Shared = Arc::new(Mutex::new(server));
         let outcome = Arc::new(Mutex::new(Outcome::default()));
         let (to_dev, dev_rx) = std_mpsc::channel::<ToDevice>();
+        let to_dev: ToDeviceTx = Arc::new(to_dev);
+        poller.set_waker(waker_for(&to_dev));
         {
             let shared = shared.clone();
             let guard = EndGuard { outcome: outcome.clone(), wake: wake_tx.clone() };
@@ -242,7 +254,7 @@ struct Loop {
     shared: Shared,
     listener: UnixListener,
     conns: Vec<(SockConnId, UnixStream)>,
-    to_dev: std_mpsc::Sender<ToDevice>,
+    to_dev: ToDeviceTx,
     buf: Vec<u8>,
 }
 

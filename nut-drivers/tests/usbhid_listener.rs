@@ -1,0 +1,126 @@
+//! usbhid-ups with an interrupt listener thread, as the binary runs it: on the
+//! blocking adapter, over a link that shares its interrupt pipe
+//! (`HidLink::interrupt_pipe`). With polls an hour apart, a report the device
+//! sends reaches the driver socket at once through the listener (the device thread
+//! never waits on the pipe itself); a pipe that says the device is gone makes the
+//! data stale, the device is reconnected, and a new listener serves the next report.
+
+use nut_driver::io::{BlockingServer, StopHandle, bind_socket};
+use nut_driver::{Dstate, Poller, SocketConfig, SocketServer, Timing};
+use nut_drivers::usbhid::{INTERRUPT_WAIT, Settings, UsbhidUps};
+use nut_hid::{ReportDescriptor, UsageTables};
+use nut_testkit::hid::{HidFile, Piped, ReplayHid};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hid")
+}
+
+/// Lines from the driver socket until one equal to `want` or starting with it.
+fn read_until(r: &mut BufReader<UnixStream>, want: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let mut l = String::new();
+        let n = r.read_line(&mut l).expect("a line from the driver socket within 10 s");
+        assert!(n > 0, "the driver closed the socket; got {lines:?}");
+        let l = l.trim_end().to_string();
+        let done = l.starts_with(want);
+        lines.push(l);
+        if done {
+            return lines;
+        }
+    }
+}
+
+/// Stops the server however the test ends.
+struct Stop(StopHandle);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+#[test]
+fn reports_reach_the_socket_through_the_listener_and_survive_a_replug() {
+    let name = "apc-back-ups-es-850g2_issue1304";
+    let hid = data().join(format!("{name}.hid"));
+    let file = HidFile::parse(&std::fs::read_to_string(&hid).unwrap());
+    let desc = ReportDescriptor::parse(&file.descriptor).unwrap();
+    let ac = desc
+        .find_str(
+            "UPS.PowerSummary.PresentStatus.ACPresent",
+            &UsageTables::standard(),
+            nut_hid::ReportType::Input,
+        )
+        .expect("an Input ACPresent")
+        .clone();
+    let len = desc.nut_report_len(ac.report_id).unwrap();
+    let report = |on_mains: i64| {
+        let mut r = vec![0u8; len];
+        if desc.uses_report_ids() {
+            r[0] = ac.report_id;
+        }
+        ac.insert(&mut r, on_mains).unwrap();
+        r
+    };
+
+    let link = Piped::new(ReplayHid::from_file(&hid).unwrap());
+    let (pipe, own_reads, pipes) = (link.pipe.clone(), link.own_reads.clone(), link.pipes.clone());
+    // Polls an hour apart: only the listener can bring a report in time.
+    let hour = Duration::from_secs(3600);
+    let settings = Settings {
+        poll_interval: hour,
+        pollfreq: hour,
+        interrupt_wait: Some(INTERRUPT_WAIT),
+        ..Settings::default()
+    };
+    let timing = Timing {
+        poll_interval: hour,
+        full_update: Some(hour),
+        reconnect_min: Duration::from_millis(50),
+        ..Timing::default()
+    };
+    let mut poller = Poller::new(UsbhidUps::new(link, settings), Dstate::new(), timing);
+    poller.start(Instant::now()).unwrap();
+    let mut server = SocketServer::new(SocketConfig::default());
+    server.apply_updates(&poller.take_updates());
+    let dir = nut_testkit::temp_dir();
+    let sock = dir.path().join("usbhid-ups-u");
+    let listener = bind_socket(&sock).unwrap();
+    let server =
+        BlockingServer::new(poller, server, listener, Box::new(|_| {})).unwrap().without_signals();
+    let _stop = Stop(server.stop_handle());
+    let served = std::thread::spawn(move || server.run());
+
+    let conn = UnixStream::connect(&sock).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut w = conn.try_clone().unwrap();
+    let mut r = BufReader::new(conn);
+    w.write_all(b"DUMPALL\n").unwrap();
+    let dump = read_until(&mut r, "DUMPDONE");
+    assert!(dump.iter().any(|l| l.starts_with("SETINFO ups.status \"OL")), "{dump:?}");
+
+    // Mains lost: the listener hears it, the device thread publishes it.
+    pipe.send(report(0));
+    let lines = read_until(&mut r, "SETINFO ups.status \"OB");
+    assert!(!lines.iter().any(|l| l == "DATASTALE"), "{lines:?}");
+
+    // The device goes away and comes back: stale, reconnected (which reads the
+    // status back from the device: on mains), and the new listener brings the
+    // next report.
+    pipe.unplug();
+    read_until(&mut r, "DATASTALE");
+    let back = read_until(&mut r, "DATAOK");
+    assert!(back.iter().any(|l| l.starts_with("SETINFO ups.status \"OL")), "{back:?}");
+    pipe.send(report(0));
+    read_until(&mut r, "SETINFO ups.status \"OB");
+
+    assert_eq!(own_reads.load(Ordering::SeqCst), 0, "the device thread never waited on the pipe");
+    assert_eq!(pipes.load(Ordering::SeqCst), 2, "a listener before and after the replug");
+    assert!(!served.is_finished(), "the server still runs");
+}
