@@ -421,12 +421,9 @@ impl Drop for SyslogLine {
 
 struct Syslog;
 
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Syslog {
+impl nut_daemon::MakeLogWriter for Syslog {
     type Writer = SyslogLine;
-    fn make_writer(&'a self) -> SyslogLine {
-        SyslogLine { severity: upsmon_os::Severity::Notice, buf: Vec::new() }
-    }
-    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> SyslogLine {
+    fn make_writer_for(&self, meta: &tracing::Metadata<'_>) -> SyslogLine {
         use upsmon_os::Severity as S;
         let severity = match *meta.level() {
             tracing::Level::ERROR => S::Err,

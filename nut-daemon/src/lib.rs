@@ -1,13 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-use tracing_subscriber::filter::Targets;
-use tracing_subscriber::layer::{Layer, SubscriberExt};
-use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{fmt, registry, reload};
+use std::sync::{Arc, PoisonError, RwLock};
+
+pub use logger::MakeLogWriter;
+use logger::{Filter, Logger, Stderr, Style};
 
 pub mod getopt;
+mod logger;
 pub mod paths;
 pub mod pidfile;
 pub mod privs;
@@ -53,92 +53,108 @@ impl Logging {
     }
 
     /// The filter: `RUST_LOG` when allowed, set and valid, else
-    /// [`level`](Self::level). Directives are `target=level` pairs and a
-    /// bare default level (`info`, `nut_driver=trace,warn`); span and field
-    /// filters are not supported (such a `RUST_LOG` is ignored with a
-    /// warning). No regular expressions are compiled, which keeps the
-    /// drivers' start-up and resident memory small.
-    fn filter(&self) -> Targets {
-        if self.from_env {
-            if let Some(env) = std::env::var_os("RUST_LOG") {
-                match env.to_str().map(str::parse::<Targets>) {
-                    Some(Ok(t)) => return t,
-                    _ => eprintln!("RUST_LOG {env:?} ignored: only target=level directives"),
-                }
-            }
+    /// [`level`](Self::level), and whether `RUST_LOG` gave it. Directives
+    /// are `target=level` pairs and a bare default level (`info`,
+    /// `nut_driver=trace,warn`), the longest matching target prefix
+    /// deciding; span and field filters are not supported (such a
+    /// `RUST_LOG` is ignored with a warning). No regular expressions are
+    /// compiled, which keeps the drivers' start-up and resident memory
+    /// small.
+    fn filter(&self) -> (Filter, bool) {
+        let (filter, env_set, warning) = self.filter_from(std::env::var_os("RUST_LOG").as_deref());
+        if let Some(w) = warning {
+            eprintln!("{w}");
         }
-        fixed(self.level)
+        (filter, env_set)
     }
 
-    fn layer<S, W>(&self, writer: W) -> impl Layer<S> + Send + Sync + 'static
-    where
-        S: tracing::Subscriber + for<'s> LookupSpan<'s>,
-        W: for<'w> fmt::MakeWriter<'w> + Send + Sync + 'static,
-    {
-        fmt::layer()
-            .with_writer(writer)
-            .with_target(self.target)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+    /// [`filter`](Self::filter) with `env` as `RUST_LOG`, and the warning
+    /// to print when it is ignored.
+    fn filter_from(&self, env: Option<&std::ffi::OsStr>) -> (Filter, bool, Option<String>) {
+        match env.filter(|_| self.from_env) {
+            None => (fixed(self.level), false, None),
+            Some(env) => match env.to_str().and_then(Filter::parse) {
+                Some(f) => (f, true, None),
+                None => {
+                    let warning = format!("RUST_LOG {env:?} ignored: only target=level directives");
+                    (fixed(self.level), false, Some(warning))
+                }
+            },
+        }
+    }
+
+    /// Installs the subscriber; the filter when it was installed (`None`
+    /// when a subscriber was already set), and whether `RUST_LOG` gave it.
+    fn install<W: MakeLogWriter>(
+        self,
+        style: Style,
+        writer: W,
+    ) -> Option<(Arc<RwLock<Filter>>, bool)> {
+        let (filter, env_set) = self.filter();
+        let filter = Arc::new(RwLock::new(filter));
+        let logger = Logger { filter: Arc::clone(&filter), style, writer };
+        tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(logger)).ok()?;
+        Some((filter, env_set))
+    }
+
+    /// Time, level, the target unless [`without_target`](Self::without_target),
+    /// and colours on a terminal.
+    fn style(&self) -> Style {
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        Style { time: true, level: true, target: self.target, ansi }
     }
 
     /// Logs to stderr, with time and level. Does nothing when a subscriber
     /// is already set.
     pub fn init(self) {
-        let _ = registry().with(self.filter()).with(self.layer(std::io::stderr)).try_init();
+        let _ = self.install(self.style(), Stderr);
     }
 
     /// Like [`init`](Self::init), and returns a [`LevelControl`] that
     /// changes the level later (NUT's `DEBUG_MIN` read from a config file
     /// after logging started). `None` when a subscriber was already set.
     pub fn init_with_control(self) -> Option<LevelControl> {
-        let (filter, handle) = reload::Layer::new(self.filter());
-        registry().with(filter).with(self.layer(std::io::stderr)).try_init().ok()?;
-        let env_set = self.from_env && std::env::var_os("RUST_LOG").is_some();
-        Some(LevelControl {
-            set: Box::new(move |level| {
-                let _ = handle.reload(fixed(level));
-            }),
-            env_set,
-        })
+        let (filter, env_set) = self.install(self.style(), Stderr)?;
+        Some(LevelControl { filter, env_set })
     }
 
-    /// Logs bare messages (no time, no level, no colours) to `writer`,
-    /// which adds its own framing (syslog).
-    pub fn init_bare<W>(self, writer: W)
-    where
-        W: for<'w> fmt::MakeWriter<'w> + Send + Sync + 'static,
-    {
-        let bare = fmt::layer()
-            .with_writer(writer)
-            .with_ansi(false)
-            .without_time()
-            .with_target(false)
-            .with_level(false);
-        let _ = registry().with(self.filter()).with(bare).try_init();
+    /// Logs bare messages (no time, no level, no target, no colours) to
+    /// `writer`, which adds its own framing (syslog). Does nothing when a
+    /// subscriber is already set.
+    pub fn init_bare<W: MakeLogWriter>(self, writer: W) {
+        let bare = Style { time: false, level: false, target: false, ansi: false };
+        let _ = self.install(bare, writer);
     }
 }
 
-/// `level` as a filter for every target (`info` when it does not parse).
-fn fixed(level: &str) -> Targets {
-    level.parse().unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO))
+/// `level` as a filter (`info` for every target when it does not parse).
+fn fixed(level: &str) -> Filter {
+    Filter::parse(level).unwrap_or_else(|| Filter::level(tracing_core::LevelFilter::INFO))
 }
 
 /// Changes the level of the logging set up by
 /// [`Logging::init_with_control`].
 pub struct LevelControl {
-    set: Box<dyn Fn(&str) + Send + Sync>,
+    filter: Arc<RwLock<Filter>>,
     env_set: bool,
 }
 
 impl LevelControl {
     /// Logs at NUT debug level `debug` from now on (as
-    /// [`Logging::debug`] maps it); `RUST_LOG`, when it was set, still
-    /// wins.
+    /// [`Logging::debug`] maps it); `RUST_LOG`, when it set the filter,
+    /// still wins.
     pub fn set_debug(&self, debug: u32) {
         if !self.env_set {
-            (self.set)(Logging::debug(debug).level);
+            set_filter(&self.filter, fixed(Logging::debug(debug).level));
         }
     }
+}
+
+/// Replaces the filter, then has every callsite ask again whether it is
+/// enabled (the answers are cached) and the maximum level recomputed.
+fn set_filter(lock: &RwLock<Filter>, filter: Filter) {
+    *lock.write().unwrap_or_else(PoisonError::into_inner) = filter;
+    tracing_core::callsite::rebuild_interest_cache();
 }
 
 impl std::fmt::Debug for LevelControl {
@@ -151,4 +167,47 @@ impl std::fmt::Debug for LevelControl {
 /// `trace` with more; `RUST_LOG` wins when set; no module names.
 pub fn init_logging(debug: u32) {
     Logging::debug(debug).without_target().init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+    use tracing_core::Level;
+
+    #[test]
+    fn rust_log_wins_when_valid_and_allowed() {
+        let l = Logging::debug(0);
+        let (f, env_set, warning) = l.filter_from(Some(OsStr::new("nut_driver=trace,warn")));
+        assert!(env_set && warning.is_none());
+        assert!(f.enabled("nut_driver::io", &Level::TRACE));
+        assert!(!f.enabled("nut_upsd", &Level::INFO));
+        // Not allowed: the level only.
+        let (f, env_set, warning) = l.ignore_env().filter_from(Some(OsStr::new("trace")));
+        assert!(!env_set && warning.is_none());
+        assert_eq!(f, fixed("info"));
+        // Unset: the level.
+        let (f, env_set, _) = l.with_level("debug").filter_from(None);
+        assert!(!env_set && f.enabled("x", &Level::DEBUG) && !f.enabled("x", &Level::TRACE));
+    }
+
+    #[test]
+    fn an_invalid_rust_log_is_ignored_with_a_warning() {
+        let l = Logging::debug(1);
+        let (f, env_set, warning) = l.filter_from(Some(OsStr::new("nut_driver=loud")));
+        assert!(!env_set, "an ignored RUST_LOG does not stop LevelControl");
+        assert_eq!(f, fixed("debug"));
+        assert_eq!(
+            warning.as_deref(),
+            Some("RUST_LOG \"nut_driver=loud\" ignored: only target=level directives")
+        );
+    }
+
+    #[test]
+    fn debug_levels_map_to_filters() {
+        assert_eq!(fixed(Logging::debug(0).level), fixed("info"));
+        assert!(fixed(Logging::debug(1).level).enabled("x", &Level::DEBUG));
+        assert!(fixed(Logging::debug(5).level).enabled("x", &Level::TRACE));
+        assert_eq!(fixed("nonsense=level"), fixed("info"));
+    }
 }
