@@ -1,7 +1,8 @@
 //! Benchmarks of `nut-hid` on every complete report descriptor of
 //! `nut-hid/tests/data` (real devices): descriptor parsing, decoding every field of
-//! every report, and the mapping engine's full walk (what `usbhid-ups` does at each
-//! full poll, minus the USB transfers). See `README.md`, section "usbhid-ups".
+//! every report, the mapping engine's setup and init walk over the subdriver rows, and
+//! its full walk (what `usbhid-ups` does at each full poll, minus the USB transfers).
+//! See `README.md`, section "usbhid-ups".
 
 use criterion::{Criterion, Throughput};
 use nut_hid::mapping::{DeviceInfo, HidIo, IoError, Mapper, Options};
@@ -150,6 +151,37 @@ fn bench(c: &mut Criterion) {
         }
     }
     let walked = mappers.len();
+
+    // Setting up the engine for every device it walks: subdriver selection, the
+    // descriptor parse and the init walk over the subdriver's rows (each row read back
+    // from its packed table), with every item read once.
+    let claimed: Vec<(&Device, &ReportDescriptor, &Vec<Vec<u8>>)> = devs
+        .iter()
+        .zip(&parsed)
+        .zip(&all_reports)
+        .filter(|((d, _), _)| mappers.iter().any(|m| m.0 == d.name))
+        .map(|((d, p), r)| (d, p, r))
+        .collect();
+    g.throughput(Throughput::Elements(claimed.len() as u64));
+    g.bench_function(format!("mapper_new_and_init_{}_devices", claimed.len()), |b| {
+        b.iter(|| {
+            for (d, p, reps) in &claimed {
+                let info = DeviceInfo {
+                    vendor_id: d.vendor_id,
+                    product_id: d.product_id,
+                    vendor: None,
+                    product: None,
+                    serial: None,
+                };
+                let opts = Options { productid_set: true, ..Options::default() };
+                let mut m = Mapper::new(&d.file.descriptor, &info, &opts).unwrap();
+                let mut out = Recorder::new();
+                let mut io = Memory { desc: p, reports: reps };
+                black_box(m.init(&mut io, &info, &mut out).ok());
+            }
+        })
+    });
+
     g.throughput(Throughput::Elements(walked as u64));
     g.bench_function(format!("mapper_full_walk_{walked}_devices"), |b| {
         b.iter(|| {

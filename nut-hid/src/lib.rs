@@ -13,6 +13,7 @@ pub mod descriptor;
 pub mod fixup;
 pub mod item;
 pub mod mapping;
+mod pack;
 pub mod report;
 pub mod subdrivers;
 pub mod usage;
@@ -20,7 +21,7 @@ pub mod usage;
 pub use descriptor::{Collection, Globals, MainItem, ReportDescriptor, ReportInfo, UsageSpec};
 pub use item::{Item, ItemType, Items};
 pub use report::Field;
-pub use usage::{Path, PathError, UsageName, UsageTables};
+pub use usage::{NameTable, Path, PathError, UsageName, UsageTables};
 
 /// The three kinds of HID report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -10,7 +10,6 @@
 //! Power Device/Battery System table last. A subdriver pushes its vendor table on top, as
 //! NUT's subdrivers do (`UsageTables::standard().with(tables::APC)`).
 
-use alloc::borrow::Cow;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
@@ -48,13 +47,94 @@ impl UsageName {
     }
 }
 
+/// A usage name table stored without pointers: the names packed into one
+/// byte blob, the rows plain integers (see the crate's `pack` module).
+/// Its rows read back as [`UsageName`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameTable {
+    pub(crate) blob: &'static str,
+    rows: &'static [crate::pack::NameRow],
+}
+
+impl NameTable {
+    /// A table from its packed parts (see `name_table!`).
+    pub(crate) const fn from_packed(
+        blob: &'static [u8],
+        rows: &'static [crate::pack::NameRow],
+    ) -> Self {
+        NameTable { blob: crate::pack::blob_str(blob), rows }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True for a table without rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Row `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<UsageName> {
+        self.rows.get(i).map(|r| UsageName { name: r.name.str(self.blob), usage: r.usage })
+    }
+
+    /// The rows, in table order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = UsageName> + use<> {
+        let blob = self.blob;
+        self.rows.iter().map(move |r| UsageName { name: r.name.str(blob), usage: r.usage })
+    }
+
+    /// The name of the first row with this usage.
+    pub fn name(&self, usage: u32) -> Option<&'static str> {
+        self.rows.iter().find(|r| r.usage == usage).map(|r| r.name.str(self.blob))
+    }
+
+    /// The usage of the first row named `name` (ASCII case-insensitive).
+    pub fn usage(&self, name: &str) -> Option<u32> {
+        let name = name.as_bytes();
+        // The length byte first: most rows are skipped on one byte compare.
+        let len = crate::pack::Span::len_of(name.len())?;
+        self.rows
+            .iter()
+            .find(|r| r.name.len_byte() == len && r.name.is_ignore_ascii_case(self.blob, name))
+            .map(|r| r.usage)
+    }
+}
+
+/// One table of a [`UsageTables`] stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Table {
+    Packed(NameTable),
+    Owned(Vec<UsageName>),
+}
+
+impl Table {
+    fn name(&self, usage: u32) -> Option<&'static str> {
+        match self {
+            Table::Packed(t) => t.name(usage),
+            Table::Owned(rows) => rows.iter().find(|r| r.usage == usage).map(|r| r.name),
+        }
+    }
+
+    fn usage(&self, name: &str) -> Option<u32> {
+        match self {
+            Table::Packed(t) => t.usage(name),
+            Table::Owned(rows) => {
+                rows.iter().find(|r| r.name.eq_ignore_ascii_case(name)).map(|r| r.usage)
+            }
+        }
+    }
+}
+
 /// An ordered stack of usage name tables, searched first to last.
 ///
 /// NUT looks a usage (or a name) up in the subdriver's table first and the standard table
 /// second; the first hit wins, in both directions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageTables {
-    tables: Vec<Cow<'static, [UsageName]>>,
+    tables: Vec<Table>,
 }
 
 impl Default for UsageTables {
@@ -66,7 +146,7 @@ impl Default for UsageTables {
 impl UsageTables {
     /// Only the standard Power Device and Battery System names ([`tables::STANDARD`]).
     pub fn standard() -> Self {
-        UsageTables { tables: alloc::vec![Cow::Borrowed(tables::STANDARD)] }
+        UsageTables { tables: alloc::vec![Table::Packed(tables::STANDARD)] }
     }
 
     /// No names at all: every usage prints in hex.
@@ -76,8 +156,8 @@ impl UsageTables {
 
     /// Puts `table` in front: it is searched before the tables already present.
     #[must_use]
-    pub fn with(mut self, table: &'static [UsageName]) -> Self {
-        self.tables.insert(0, Cow::Borrowed(table));
+    pub fn with(mut self, table: NameTable) -> Self {
+        self.tables.insert(0, Table::Packed(table));
         self
     }
 
@@ -86,22 +166,18 @@ impl UsageTables {
     #[must_use]
     pub fn with_rows(mut self, rows: impl IntoIterator<Item = (&'static str, u32)>) -> Self {
         let table: Vec<UsageName> = rows.into_iter().map(|(n, u)| UsageName::new(n, u)).collect();
-        self.tables.insert(0, Cow::Owned(table));
+        self.tables.insert(0, Table::Owned(table));
         self
     }
 
     /// The name of `usage`, from the first table that has it.
     pub fn name(&self, usage: u32) -> Option<&'static str> {
-        self.tables.iter().flat_map(|t| t.iter()).find(|row| row.usage == usage).map(|r| r.name)
+        self.tables.iter().find_map(|t| t.name(usage))
     }
 
     /// The usage named `name` (ASCII case-insensitive), from the first table that has it.
     pub fn usage(&self, name: &str) -> Option<u32> {
-        self.tables
-            .iter()
-            .flat_map(|t| t.iter())
-            .find(|row| row.name.eq_ignore_ascii_case(name))
-            .map(|r| r.usage)
+        self.tables.iter().find_map(|t| t.usage(name))
     }
 
     /// Parses a path string strictly: every token must be a known name

@@ -78,7 +78,7 @@ fn numeric_variables_equal_nut_2_8_0() {
         let pid = f.product_id().unwrap_or(if mge { 0xffff } else { 0 });
         let sd =
             subdrivers::select(vid, pid, None, None).unwrap_or_else(|| panic!("{stem}: subdriver"));
-        let tables = UsageTables::standard().with_rows(sd.usages.iter().map(|u| (u.name, u.code)));
+        let tables = UsageTables::standard().with(sd.usages);
         let mut desc = ReportDescriptor::parse(f.descriptor.as_ref().unwrap()).unwrap();
         nut_hid::fixup::apply(&mut desc, vid, pid);
         devices += 1;

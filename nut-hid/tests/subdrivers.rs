@@ -192,7 +192,7 @@ fn published_commands_have_rows() {
                 continue;
             }
             assert!(
-                sd.rows_for(cmd).any(InfoRow::is_command),
+                sd.rows_for(cmd).any(|r| r.is_command()),
                 "{}: command {cmd} has no row in {}",
                 path.display(),
                 sd.key
@@ -213,7 +213,7 @@ fn writable_variables_have_rw_rows() {
             let Some(var) = head.strip_prefix('[').and_then(|h| h.strip_suffix(']')) else {
                 continue;
             };
-            let rows: Vec<&InfoRow> = sd.rows_for(var).filter(|r| r.is_writable()).collect();
+            let rows: Vec<InfoRow> = sd.rows_for(var).filter(|r| r.is_writable()).collect();
             assert!(!rows.is_empty(), "{}: {var} not writable in {}", path.display(), sd.key);
             let body: Vec<&str> = lines.collect();
             if body.contains(&"Type: STRING") {
@@ -329,7 +329,7 @@ fn every_row_path_parses_with_the_subdriver_usages() {
     use nut_hid::UsageTables;
     let mut bad = Vec::new();
     for sd in subdrivers::all() {
-        let tables = UsageTables::standard().with_rows(sd.usages.iter().map(|u| (u.name, u.code)));
+        let tables = UsageTables::standard().with(sd.usages);
         for row in sd.info {
             if tables.parse_path(row.path).is_err() {
                 bad.push((sd.key, row.path));

@@ -217,7 +217,7 @@ pub struct WalkStats {
 /// One row the init walk kept, with its field.
 #[derive(Debug, Clone, Copy)]
 struct Kept {
-    row: &'static InfoRow,
+    row: InfoRow,
     field: usize,
 }
 
@@ -350,7 +350,7 @@ impl Mapper {
         if let Some(h) = hook {
             state.apply(h, dev.product_id);
         }
-        let tables = UsageTables::standard().with_rows(sd.usages.iter().map(|u| (u.name, u.code)));
+        let tables = UsageTables::standard().with(sd.usages);
         Ok(Mapper {
             sd,
             desc,
@@ -683,7 +683,7 @@ impl Mapper {
                 }
                 self.kept.push(Kept { row, field });
                 out.setinfo(row.var, row.dfl.unwrap_or(""));
-                out.setflags(row.var, flags_of(row));
+                out.setflags(row.var, flags_of(&row));
                 if row.nut_flags & ST_FLAG_STRING != 0 {
                     out.setaux(row.var, i64::from(row.len));
                 }
@@ -706,8 +706,8 @@ impl Mapper {
                 out.addcmd(row.var);
                 continue;
             }
-            if self.apply(io, out, row, value) {
-                self.publish_meta(out, row);
+            if self.apply(io, out, &row, value) {
+                self.publish_meta(out, &row);
                 seen.insert(row.var);
             }
         }
@@ -901,7 +901,7 @@ impl Mapper {
             match self.read_field(io, k.field) {
                 Ok(v) => {
                     stats.read += 1;
-                    self.apply(io, out, k.row, v);
+                    self.apply(io, out, &k.row, v);
                 }
                 Err(IoError::Disconnected) => return Err(IoError::Disconnected),
                 Err(_) => stats.failed += 1,
@@ -951,7 +951,7 @@ impl Mapper {
             else {
                 continue;
             };
-            self.apply(io, out, k.row, v);
+            self.apply(io, out, &k.row, v);
             applied += 1;
         }
         applied

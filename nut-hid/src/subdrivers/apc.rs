@@ -17,9 +17,11 @@ use super::flags::{
     ST_FLAG_STRING,
 };
 use super::{
-    ClaimRule, Conv, IdHook, Identity, InfoRow, LookupRow, LookupTable, MfrRule, ModelRule, Quirk,
-    SerialRule, Subdriver, Usage, UsbId,
+    ClaimRule, Conv, IdHook, Identity, InfoRow, InfoTable, LookupRow, LookupTable, MfrRule,
+    ModelRule, Quirk, SerialRule, Subdriver, Usage, UsbId,
 };
+use crate::pack::{info_table, name_table};
+use crate::usage::NameTable;
 
 /// NUT table `apc_date_conversion`.
 pub static APC_DATE_CONVERSION: LookupTable =
@@ -70,7 +72,7 @@ pub static LOOKUPS: &[&LookupTable] = &[
 ];
 
 /// Vendor usages (searched before the generic HID Power Device names).
-pub static USAGES: &[Usage] = &[
+pub static USAGES: NameTable = name_table!(&[
     Usage::new("APCGeneralCollection", 0xff860005),
     Usage::new("APCEnvironment", 0xff860006),
     Usage::new("APCProbe1", 0xff860007),
@@ -91,7 +93,7 @@ pub static USAGES: &[Usage] = &[
     Usage::new("BUPBattCapBeforeStartup", 0x00860012),
     Usage::new("BUPDelayBeforeStartup", 0x00860076),
     Usage::new("BUPSelfTest", 0x00860010),
-];
+]);
 
 /// USB IDs this subdriver claims, in NUT's table order.
 pub static USB_IDS: &[UsbId] = &[
@@ -103,7 +105,7 @@ pub static USB_IDS: &[UsbId] = &[
 /// The `hid_info_t` rows, in NUT's order. At init NUT keeps, per
 /// variable, the first row whose path exists and whose value publishes
 /// something; status, `ups.alarm` and command rows are all kept.
-pub static INFO: &[InfoRow] = &[
+pub(crate) const INFO_ROWS: &[InfoRow] = &[
     InfoRow::new(
         "battery.charge",
         0,
@@ -842,6 +844,9 @@ pub static INFO: &[InfoRow] = &[
         None,
     ),
 ];
+
+/// The rows above, packed (their strings in the blob all subdrivers share).
+pub static INFO: InfoTable = info_table!(INFO_ROWS, in 2);
 
 /// The subdriver record.
 pub static SUBDRIVER: Subdriver = Subdriver {

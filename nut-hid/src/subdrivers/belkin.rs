@@ -16,9 +16,11 @@ use super::flags::{
     HU_FLAG_ABSENT, HU_FLAG_QUICK_POLL, HU_FLAG_STATIC, HU_TYPE_CMD, ST_FLAG_RW, ST_FLAG_STRING,
 };
 use super::{
-    ClaimRule, Conv, Identity, InfoRow, LookupRow, LookupTable, MfrRule, ModelRule, Quirk,
-    SerialRule, Subdriver, Usage, UsbId,
+    ClaimRule, Conv, Identity, InfoRow, InfoTable, LookupRow, LookupTable, MfrRule, ModelRule,
+    Quirk, SerialRule, Subdriver, Usage, UsbId,
 };
+use crate::pack::{info_table, name_table};
+use crate::usage::NameTable;
 
 /// NUT table `liebert_online_info`.
 pub static LIEBERT_ONLINE_INFO: LookupTable =
@@ -183,7 +185,7 @@ pub static LOOKUPS: &[&LookupTable] = &[
 ];
 
 /// Vendor usages (searched before the generic HID Power Device names).
-pub static USAGES: &[Usage] = &[
+pub static USAGES: NameTable = name_table!(&[
     Usage::new("BELKINConfig", 0x00860026),
     Usage::new("BELKINConfigVoltage", 0x00860040),
     Usage::new("BELKINConfigFrequency", 0x00860042),
@@ -224,7 +226,7 @@ pub static USAGES: &[Usage] = &[
     Usage::new("BELKINStatus", 0x00860028),
     Usage::new("BELKINBatteryStatus", 0x00860022),
     Usage::new("BELKINPowerStatus", 0x00860021),
-];
+]);
 
 /// USB IDs this subdriver claims, in NUT's table order.
 pub static USB_IDS: &[UsbId] = &[
@@ -253,7 +255,7 @@ pub static USB_IDS: &[UsbId] = &[
 /// The `hid_info_t` rows, in NUT's order. At init NUT keeps, per
 /// variable, the first row whose path exists and whose value publishes
 /// something; status, `ups.alarm` and command rows are all kept.
-pub static INFO: &[InfoRow] = &[
+pub(crate) const INFO_ROWS: &[InfoRow] = &[
     InfoRow::new(
         "battery.charge",
         0,
@@ -896,6 +898,9 @@ pub static INFO: &[InfoRow] = &[
         None,
     ),
 ];
+
+/// The rows above, packed (their strings in the blob all subdrivers share).
+pub static INFO: InfoTable = info_table!(INFO_ROWS, in 4);
 
 /// The subdriver record.
 pub static SUBDRIVER: Subdriver = Subdriver {

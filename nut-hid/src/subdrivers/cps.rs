@@ -14,9 +14,11 @@ use super::flags::{
     ST_FLAG_STRING,
 };
 use super::{
-    ClaimRule, Conv, IdHook, Identity, InfoRow, LookupTable, MfrRule, ModelRule, Quirk, SerialRule,
-    Subdriver, Usage, UsbId,
+    ClaimRule, Conv, IdHook, Identity, InfoRow, InfoTable, LookupTable, MfrRule, ModelRule, Quirk,
+    SerialRule, Subdriver, UsbId,
 };
+use crate::pack::{info_table, name_table};
+use crate::usage::NameTable;
 
 /// NUT table `cps_battvolt`.
 pub static CPS_BATTVOLT: LookupTable =
@@ -30,7 +32,7 @@ pub static CPS_BATTCHARGE: LookupTable =
 pub static LOOKUPS: &[&LookupTable] = &[&CPS_BATTVOLT, &CPS_BATTCHARGE];
 
 /// Vendor usages (searched before the generic HID Power Device names).
-pub static USAGES: &[Usage] = &[];
+pub static USAGES: NameTable = name_table!(&[]);
 
 /// USB IDs this subdriver claims, in NUT's table order.
 pub static USB_IDS: &[UsbId] = &[
@@ -42,7 +44,7 @@ pub static USB_IDS: &[UsbId] = &[
 /// The `hid_info_t` rows, in NUT's order. At init NUT keeps, per
 /// variable, the first row whose path exists and whose value publishes
 /// something; status, `ups.alarm` and command rows are all kept.
-pub static INFO: &[InfoRow] = &[
+pub(crate) const INFO_ROWS: &[InfoRow] = &[
     InfoRow::new(
         "battery.type",
         0,
@@ -346,6 +348,9 @@ pub static INFO: &[InfoRow] = &[
         None,
     ),
 ];
+
+/// The rows above, packed (their strings in the blob all subdrivers share).
+pub static INFO: InfoTable = info_table!(INFO_ROWS, in 5);
 
 /// The subdriver record.
 pub static SUBDRIVER: Subdriver = Subdriver {

@@ -16,9 +16,11 @@ use super::flags::{
     ST_FLAG_STRING,
 };
 use super::{
-    ClaimRule, Conv, Identity, InfoRow, LookupRow, LookupTable, MfrRule, ModelRule, SerialRule,
-    Subdriver, Usage, UsbId,
+    ClaimRule, Conv, Identity, InfoRow, InfoTable, LookupRow, LookupTable, MfrRule, ModelRule,
+    SerialRule, Subdriver, Usage, UsbId,
 };
+use crate::pack::{info_table, name_table};
+use crate::usage::NameTable;
 
 /// NUT table `delta_ups_sensitivity_info`.
 pub static DELTA_UPS_SENSITIVITY_INFO: LookupTable = LookupTable {
@@ -53,7 +55,7 @@ pub static LOOKUPS: &[&LookupTable] =
     &[&DELTA_UPS_SENSITIVITY_INFO, &DELTA_UPS_TYPE_INFO, &DELTA_UPS_OUTPUT_SOURCE_INFO];
 
 /// Vendor usages (searched before the generic HID Power Device names).
-pub static USAGES: &[Usage] = &[
+pub static USAGES: NameTable = name_table!(&[
     Usage::new("DELTA1", 0x00000000),
     Usage::new("DELTA2", 0xff000055),
     Usage::new("DeltaCustom", 0xffff0010),
@@ -88,7 +90,7 @@ pub static USAGES: &[Usage] = &[
     Usage::new("DELTA32", 0xffff009a),
     Usage::new("DeltaConfigSensitivity", 0xffff009b),
     Usage::new("DeltaConfigStartPowerRestore", 0xffff009c),
-];
+]);
 
 /// USB IDs this subdriver claims, in NUT's table order.
 pub static USB_IDS: &[UsbId] = &[UsbId::new(0x05dd, 0x041b, None)];
@@ -96,7 +98,7 @@ pub static USB_IDS: &[UsbId] = &[UsbId::new(0x05dd, 0x041b, None)];
 /// The `hid_info_t` rows, in NUT's order. At init NUT keeps, per
 /// variable, the first row whose path exists and whose value publishes
 /// something; status, `ups.alarm` and command rows are all kept.
-pub static INFO: &[InfoRow] = &[
+pub(crate) const INFO_ROWS: &[InfoRow] = &[
     InfoRow::new(
         "input.sensitivity",
         ST_FLAG_RW,
@@ -720,6 +722,9 @@ pub static INFO: &[InfoRow] = &[
         None,
     ),
 ];
+
+/// The rows above, packed (their strings in the blob all subdrivers share).
+pub static INFO: InfoTable = info_table!(INFO_ROWS, in 6);
 
 /// The subdriver record.
 pub static SUBDRIVER: Subdriver = Subdriver {

@@ -15,9 +15,11 @@ use super::flags::{
     HU_FLAG_ABSENT, HU_FLAG_QUICK_POLL, HU_TYPE_CMD, ST_FLAG_NUMBER, ST_FLAG_RW, ST_FLAG_STRING,
 };
 use super::{
-    ClaimRule, Conv, Identity, InfoRow, LookupTable, MfrRule, ModelRule, Quirk, SerialRule,
-    Subdriver, Usage, UsbId,
+    ClaimRule, Conv, Identity, InfoRow, InfoTable, LookupTable, MfrRule, ModelRule, Quirk,
+    SerialRule, Subdriver, Usage, UsbId,
 };
+use crate::pack::{info_table, name_table};
+use crate::usage::NameTable;
 
 /// NUT table `ever_format_hardware`.
 pub static EVER_FORMAT_HARDWARE: LookupTable =
@@ -69,7 +71,7 @@ pub static LOOKUPS: &[&LookupTable] = &[
 ];
 
 /// Vendor usages (searched before the generic HID Power Device names).
-pub static USAGES: &[Usage] = &[
+pub static USAGES: NameTable = name_table!(&[
     Usage::new("EVER1", 0x00000000),
     Usage::new("EVER2", 0xff000000),
     Usage::new("EVER3", 0xff000001),
@@ -174,7 +176,7 @@ pub static USAGES: &[Usage] = &[
     Usage::new("EVER102", 0xff000095),
     Usage::new("EVER103", 0xff000096),
     Usage::new("EVER104", 0xff000097),
-];
+]);
 
 /// USB IDs this subdriver claims, in NUT's table order.
 pub static USB_IDS: &[UsbId] = &[
@@ -186,7 +188,7 @@ pub static USB_IDS: &[UsbId] = &[
 /// The `hid_info_t` rows, in NUT's order. At init NUT keeps, per
 /// variable, the first row whose path exists and whose value publishes
 /// something; status, `ups.alarm` and command rows are all kept.
-pub static INFO: &[InfoRow] = &[
+pub(crate) const INFO_ROWS: &[InfoRow] = &[
     InfoRow::new(
         "experimental.battery.batteryid",
         0,
@@ -1072,6 +1074,9 @@ pub static INFO: &[InfoRow] = &[
         None,
     ),
 ];
+
+/// The rows above, packed (their strings in the blob all subdrivers share).
+pub static INFO: InfoTable = info_table!(INFO_ROWS, in 7);
 
 /// The subdriver record.
 pub static SUBDRIVER: Subdriver = Subdriver {

@@ -9,15 +9,17 @@
 //! hand-written parts are the claim rule and the quirks.
 
 use super::{
-    ClaimRule, Identity, InfoRow, LookupTable, MfrRule, ModelRule, SerialRule, Subdriver, Usage,
-    UsbId,
+    ClaimRule, Identity, InfoRow, InfoTable, LookupTable, MfrRule, ModelRule, SerialRule,
+    Subdriver, UsbId,
 };
+use crate::pack::{info_table, name_table};
+use crate::usage::NameTable;
 
 /// The tables this subdriver defines itself.
 pub static LOOKUPS: &[&LookupTable] = &[];
 
 /// Vendor usages (searched before the generic HID Power Device names).
-pub static USAGES: &[Usage] = &[];
+pub static USAGES: NameTable = name_table!(&[]);
 
 /// USB IDs this subdriver claims, in NUT's table order.
 pub static USB_IDS: &[UsbId] = &[];
@@ -25,7 +27,10 @@ pub static USB_IDS: &[UsbId] = &[];
 /// The `hid_info_t` rows, in NUT's order. At init NUT keeps, per
 /// variable, the first row whose path exists and whose value publishes
 /// something; status, `ups.alarm` and command rows are all kept.
-pub static INFO: &[InfoRow] = &[];
+pub(crate) const INFO_ROWS: &[InfoRow] = &[];
+
+/// The rows above, packed (their strings in the blob all subdrivers share).
+pub static INFO: InfoTable = info_table!(INFO_ROWS, in 0);
 
 /// The subdriver record.
 pub static SUBDRIVER: Subdriver = Subdriver {

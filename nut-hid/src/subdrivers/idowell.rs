@@ -13,15 +13,17 @@ use super::flags::{
     HU_FLAG_ABSENT, HU_FLAG_QUICK_POLL, HU_FLAG_STATIC, HU_TYPE_CMD, ST_FLAG_RW, ST_FLAG_STRING,
 };
 use super::{
-    ClaimRule, Identity, InfoRow, LookupTable, MfrRule, ModelRule, SerialRule, Subdriver, Usage,
-    UsbId,
+    ClaimRule, Identity, InfoRow, InfoTable, LookupTable, MfrRule, ModelRule, SerialRule,
+    Subdriver, UsbId,
 };
+use crate::pack::{info_table, name_table};
+use crate::usage::NameTable;
 
 /// The tables this subdriver defines itself.
 pub static LOOKUPS: &[&LookupTable] = &[];
 
 /// Vendor usages (searched before the generic HID Power Device names).
-pub static USAGES: &[Usage] = &[];
+pub static USAGES: NameTable = name_table!(&[]);
 
 /// USB IDs this subdriver claims, in NUT's table order.
 pub static USB_IDS: &[UsbId] = &[UsbId::new(0x075d, 0x0300, None)];
@@ -29,7 +31,7 @@ pub static USB_IDS: &[UsbId] = &[UsbId::new(0x075d, 0x0300, None)];
 /// The `hid_info_t` rows, in NUT's order. At init NUT keeps, per
 /// variable, the first row whose path exists and whose value publishes
 /// something; status, `ups.alarm` and command rows are all kept.
-pub static INFO: &[InfoRow] = &[
+pub(crate) const INFO_ROWS: &[InfoRow] = &[
     InfoRow::new(
         "BOOL",
         0,
@@ -259,6 +261,9 @@ pub static INFO: &[InfoRow] = &[
         None,
     ),
 ];
+
+/// The rows above, packed (their strings in the blob all subdrivers share).
+pub static INFO: InfoTable = info_table!(INFO_ROWS, in 8);
 
 /// The subdriver record.
 pub static SUBDRIVER: Subdriver = Subdriver {

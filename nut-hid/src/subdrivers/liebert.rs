@@ -12,15 +12,17 @@ use super::common::{
 };
 use super::flags::{HU_FLAG_QUICK_POLL, HU_FLAG_SEMI_STATIC, HU_FLAG_STATIC};
 use super::{
-    ClaimRule, Identity, InfoRow, LookupTable, MfrRule, ModelRule, SerialRule, Subdriver, Usage,
-    UsbId,
+    ClaimRule, Identity, InfoRow, InfoTable, LookupTable, MfrRule, ModelRule, SerialRule,
+    Subdriver, UsbId,
 };
+use crate::pack::{info_table, name_table};
+use crate::usage::NameTable;
 
 /// The tables this subdriver defines itself.
 pub static LOOKUPS: &[&LookupTable] = &[];
 
 /// Vendor usages (searched before the generic HID Power Device names).
-pub static USAGES: &[Usage] = &[];
+pub static USAGES: NameTable = name_table!(&[]);
 
 /// USB IDs this subdriver claims, in NUT's table order.
 pub static USB_IDS: &[UsbId] = &[UsbId::new(0x06da, 0xffff, None)];
@@ -28,7 +30,7 @@ pub static USB_IDS: &[UsbId] = &[UsbId::new(0x06da, 0xffff, None)];
 /// The `hid_info_t` rows, in NUT's order. At init NUT keeps, per
 /// variable, the first row whose path exists and whose value publishes
 /// something; status, `ups.alarm` and command rows are all kept.
-pub static INFO: &[InfoRow] = &[
+pub(crate) const INFO_ROWS: &[InfoRow] = &[
     InfoRow::new("battery.voltage", 0, 0, "UPS.PowerSummary.Voltage", Some("%.2f"), 0, None),
     InfoRow::new(
         "battery.voltage.nominal",
@@ -204,6 +206,9 @@ pub static INFO: &[InfoRow] = &[
         Some(&SHUTDOWNIMM_INFO),
     ),
 ];
+
+/// The rows above, packed (their strings in the blob all subdrivers share).
+pub static INFO: InfoTable = info_table!(INFO_ROWS, in 10);
 
 /// The subdriver record.
 pub static SUBDRIVER: Subdriver = Subdriver {

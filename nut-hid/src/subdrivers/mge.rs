@@ -20,9 +20,11 @@ use super::flags::{
     HU_TYPE_CMD, ST_FLAG_RW, ST_FLAG_STRING,
 };
 use super::{
-    ClaimRule, Conv, Identity, InfoRow, LookupRow, LookupTable, MfrRule, ModelRule, Quirk,
-    SerialRule, Subdriver, Usage, UsbId,
+    ClaimRule, Conv, Identity, InfoRow, InfoTable, LookupRow, LookupTable, MfrRule, ModelRule,
+    Quirk, SerialRule, Subdriver, Usage, UsbId,
 };
+use crate::pack::{Span, Strings, blob_str, info_table, name_table, pack_strs, prefix, total_len};
+use crate::usage::NameTable;
 
 /// NUT table `eaton_abm_enabled_info`.
 pub static EATON_ABM_ENABLED_INFO: LookupTable = LookupTable {
@@ -249,7 +251,7 @@ pub static LOOKUPS: &[&LookupTable] = &[
 ];
 
 /// Vendor usages (searched before the generic HID Power Device names).
-pub static USAGES: &[Usage] = &[
+pub static USAGES: NameTable = name_table!(&[
     Usage::new("Undefined", 0xffff0000),
     Usage::new("STS", 0xffff0001),
     Usage::new("Environment", 0xffff0002),
@@ -395,7 +397,7 @@ pub static USAGES: &[Usage] = &[
     Usage::new("iPartNumber", 0xffff00f3),
     Usage::new("iReferenceNumber", 0xffff00f4),
     Usage::new("iGang", 0xffff00f5),
-];
+]);
 
 /// USB IDs this subdriver claims, in NUT's table order.
 pub static USB_IDS: &[UsbId] = &[
@@ -415,7 +417,7 @@ pub static USB_IDS: &[UsbId] = &[
 /// The `hid_info_t` rows, in NUT's order. At init NUT keeps, per
 /// variable, the first row whose path exists and whose value publishes
 /// something; status, `ups.alarm` and command rows are all kept.
-pub static INFO: &[InfoRow] = &[
+pub(crate) const INFO_ROWS: &[InfoRow] = &[
     InfoRow::new(
         "device.country",
         ST_FLAG_STRING,
@@ -2168,6 +2170,9 @@ pub static INFO: &[InfoRow] = &[
     ),
 ];
 
+/// The rows above, packed (their strings in the blob all subdrivers share).
+pub static INFO: InfoTable = info_table!(INFO_ROWS, in 1);
+
 /// The subdriver record.
 pub static SUBDRIVER: Subdriver = Subdriver {
     key: "mge",
@@ -2222,8 +2227,8 @@ pub mod model_type {
 /// A `None` name means "iProduct iModel" joined by a space.
 pub type MgeModelName = (&'static str, &'static str, u16, Option<&'static str>);
 
-/// NUT's `mge_model_names` table (exact, case-sensitive matches).
-pub static MGE_MODEL_NAMES: &[MgeModelName] = &[
+/// NUT's `mge_model_names` table as written; packed into [`MGE_MODEL_NAMES`].
+pub(crate) const MODEL_NAME_ROWS: &[MgeModelName] = &[
     ("ELLIPSE", "300", 0x000, Some("ellipse 300")),
     ("ELLIPSE", "500", 0x000, Some("ellipse 500")),
     ("ELLIPSE", "650", 0x000, Some("ellipse 650")),
@@ -2311,6 +2316,95 @@ pub static MGE_MODEL_NAMES: &[MgeModelName] = &[
     ("GALAXY", "3000_30", 0x200, Some("Galaxy 3000 30 kVA")),
 ];
 
+/// NUT's `mge_model_names` table (exact, case-sensitive matches), packed
+/// without pointers like the row tables.
+pub static MGE_MODEL_NAMES: MgeModelNames = {
+    const N: usize = MODEL_NAME_ROWS.len();
+    const STRS: [Option<&str>; 3 * N] = model_strs(MODEL_NAME_ROWS);
+    const P: Strings<{ total_len(&STRS) }, { 3 * N }> = pack_strs(&STRS);
+    static BLOB: [u8; P.used] = prefix(&P.blob);
+    static ROWS: [ModelPacked; N] = model_rows(MODEL_NAME_ROWS, &P.spans);
+    MgeModelNames { blob: blob_str(&BLOB), rows: &ROWS }
+};
+
+/// A packed [`MgeModelName`]: spans into the blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ModelPacked {
+    product: Span,
+    model: Span,
+    ty: u16,
+    name: Span,
+}
+
+/// The strings of `src`: iProduct, iModel and name of each row in turn.
+const fn model_strs<const M: usize>(src: &[MgeModelName]) -> [Option<&'static str>; M] {
+    assert!(src.len() * 3 == M);
+    let mut out = [None; M];
+    let mut i = 0;
+    while i < src.len() {
+        out[3 * i] = Some(src[i].0);
+        out[3 * i + 1] = Some(src[i].1);
+        out[3 * i + 2] = src[i].3;
+        i += 1;
+    }
+    out
+}
+
+/// The packed rows of `src`, given the spans of [`model_strs`].
+const fn model_rows<const N: usize>(src: &[MgeModelName], spans: &[Span]) -> [ModelPacked; N] {
+    assert!(src.len() == N && spans.len() == 3 * N);
+    let blank = ModelPacked { product: Span::NONE, model: Span::NONE, ty: 0, name: Span::NONE };
+    let mut out = [blank; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = ModelPacked {
+            product: spans[3 * i],
+            model: spans[3 * i + 1],
+            ty: src[i].2,
+            name: spans[3 * i + 2],
+        };
+        i += 1;
+    }
+    out
+}
+
+/// The [`MGE_MODEL_NAMES`] table: its rows read back as [`MgeModelName`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MgeModelNames {
+    blob: &'static str,
+    rows: &'static [ModelPacked],
+}
+
+impl MgeModelNames {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True for a table without rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows, in NUT's order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = MgeModelName> + use<> {
+        let blob = self.blob;
+        self.rows
+            .iter()
+            .map(move |r| (r.product.str(blob), r.model.str(blob), r.ty, r.name.opt_str(blob)))
+    }
+
+    /// The first row for this iProduct and iModel (exact match): its type
+    /// and name.
+    fn find(&self, product: &str, model: &str) -> Option<(u16, Option<&'static str>)> {
+        let blob = self.blob;
+        self.rows
+            .iter()
+            .find(|r| r.product.is(blob, product.as_bytes()) && r.model.is(blob, model.as_bytes()))
+            .map(|r| (r.ty, r.name.opt_str(blob)))
+    }
+}
+
 /// `ups.model` and the model type NUT derives from `iProduct` and
 /// `UPS.PowerSummary.iModel` (or the `ConfigApparentPower` fallback,
 /// formatted as an integer). Without a model string the product is kept
@@ -2320,13 +2414,9 @@ pub fn model_name(product: &str, model: &str) -> (alloc::string::String, u16) {
     if model.is_empty() {
         return (product.to_string(), model_type::DEFAULT);
     }
-    for (p, m, ty, name) in MGE_MODEL_NAMES {
-        if *p == product && *m == model {
-            return match name {
-                Some(n) => (n.to_string(), *ty),
-                None => (alloc::format!("{product} {model}"), *ty),
-            };
-        }
+    match MGE_MODEL_NAMES.find(product, model) {
+        Some((ty, Some(n))) => (n.to_string(), ty),
+        Some((ty, None)) => (alloc::format!("{product} {model}"), ty),
+        None => (alloc::format!("{product} {model}"), model_type::DEFAULT),
     }
-    (alloc::format!("{product} {model}"), model_type::DEFAULT)
 }

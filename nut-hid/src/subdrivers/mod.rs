@@ -15,6 +15,14 @@
 //! names, `[n]` for an index node, 8 lowercase hex digits for an unknown
 //! usage.
 //!
+//! The row tables are written as `const` arrays of [`InfoRow`]s and packed
+//! at compile time into an [`InfoTable`] (and the vendor usages into a
+//! [`NameTable`]): strings in one byte blob, rows as plain integers. They
+//! hold no pointers, so they stay in read-only memory shared by every
+//! driver process instead of being relocated into private pages at load.
+//! Rows read back as [`InfoRow`] values ([`InfoTable::iter`],
+//! [`Subdriver::rows_for`]).
+//!
 //! ```
 //! use nut_hid::subdrivers::{self, lookup_to_nut};
 //!
@@ -29,6 +37,8 @@
 //! ```
 
 use alloc::borrow::Cow;
+
+use crate::usage::NameTable;
 
 pub mod common;
 mod convert;
@@ -91,21 +101,9 @@ use flags::*;
 /// status word (`online`, `!online`, `lowbatt`, ...), never a variable.
 pub const STATUS_VAR: &str = "BOOL";
 
-/// One vendor usage: a name for a 32-bit usage (page in the high 16 bits).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Usage {
-    /// The name used in paths, e.g. `APCStatusFlag`.
-    pub name: &'static str,
-    /// The usage, e.g. `0xff860060`.
-    pub code: u32,
-}
-
-impl Usage {
-    /// A usage name and code.
-    pub const fn new(name: &'static str, code: u32) -> Self {
-        Usage { name, code }
-    }
-}
+/// One vendor usage: a name for a 32-bit usage (page in the high 16 bits),
+/// the same row type as the usage name tables.
+pub use crate::usage::UsageName as Usage;
 
 /// One row of a value table: HID value `hid` means NUT text `nut`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,7 +206,108 @@ impl InfoRow {
     }
 }
 
-/// What the device-table hook of one USB ID does when NUT matches it
+/// A subdriver's `hid_info_t` rows, stored without pointers.
+///
+/// The rows are written as a `const` array of [`InfoRow`]s and packed at
+/// compile time: their strings into one byte blob, each row into plain
+/// integers (offsets into the blob, flags, an index into the list of lookup
+/// tables the rows use). Nothing in it needs a load-time relocation, so it
+/// stays in read-only, shared memory. [`get`](Self::get) and
+/// [`iter`](Self::iter) give the rows back as [`InfoRow`]s.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InfoTable {
+    pub(crate) blob: &'static str,
+    rows: &'static [crate::pack::InfoPacked],
+    lookups: &'static [&'static LookupTable],
+}
+
+impl InfoTable {
+    /// A table from its packed parts (see `info_table!`).
+    pub(crate) const fn from_packed(
+        blob: &'static [u8],
+        rows: &'static [crate::pack::InfoPacked],
+        lookups: &'static [&'static LookupTable],
+    ) -> Self {
+        InfoTable { blob: crate::pack::blob_str(blob), rows, lookups }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True for a table without rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Row `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<InfoRow> {
+        self.rows.get(i).map(|r| self.unpack(r))
+    }
+
+    /// The rows, in NUT's order.
+    pub fn iter(&self) -> InfoRows {
+        InfoRows { table: *self, next: 0 }
+    }
+
+    /// The lookup tables the rows use, each once, in order of first use.
+    pub fn lookups(&self) -> &'static [&'static LookupTable] {
+        self.lookups
+    }
+
+    fn unpack(&self, r: &crate::pack::InfoPacked) -> InfoRow {
+        InfoRow {
+            var: r.var.str(self.blob),
+            nut_flags: r.nut_flags,
+            len: r.len,
+            path: r.path.str(self.blob),
+            dfl: r.dfl.opt_str(self.blob),
+            hu_flags: r.hu_flags,
+            lookup: self.lookups.get(usize::from(r.lookup)).copied(),
+        }
+    }
+
+    /// The rows for a NUT variable or command, in table order.
+    pub fn rows_for<'a>(&self, var: &'a str) -> impl Iterator<Item = InfoRow> + use<'a> {
+        let t = *self;
+        t.rows.iter().filter(move |r| r.var.is(t.blob, var.as_bytes())).map(move |r| t.unpack(r))
+    }
+}
+
+impl IntoIterator for InfoTable {
+    type Item = InfoRow;
+    type IntoIter = InfoRows;
+
+    fn into_iter(self) -> InfoRows {
+        self.iter()
+    }
+}
+
+/// The rows of an [`InfoTable`], in order ([`InfoTable::iter`]).
+#[derive(Debug, Clone)]
+pub struct InfoRows {
+    table: InfoTable,
+    next: usize,
+}
+
+impl Iterator for InfoRows {
+    type Item = InfoRow;
+
+    fn next(&mut self) -> Option<InfoRow> {
+        let row = self.table.get(self.next)?;
+        self.next += 1;
+        Some(row)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.table.len().saturating_sub(self.next);
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for InfoRows {}
+
 /// (`usb_device_id_t.fun`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -425,9 +524,9 @@ pub struct Subdriver {
     /// How the subdriver claims devices.
     pub claim: ClaimRule,
     /// Vendor usages, looked up before the generic HID Power Device names.
-    pub usages: &'static [Usage],
+    pub usages: NameTable,
     /// The `hid_info_t` rows, in NUT's order.
-    pub info: &'static [InfoRow],
+    pub info: InfoTable,
     /// The lookup tables the subdriver defines (shared ones are in
     /// [`common::ALL`]).
     pub lookups: &'static [&'static LookupTable],
@@ -440,19 +539,19 @@ pub struct Subdriver {
 impl Subdriver {
     /// The rows for a NUT variable or command, in table order (NUT uses the
     /// first whose path exists in the device).
-    pub fn rows_for<'a>(&'a self, var: &'a str) -> impl Iterator<Item = &'static InfoRow> + 'a {
-        self.info.iter().filter(move |r| r.var == var)
+    pub fn rows_for<'a>(&self, var: &'a str) -> impl Iterator<Item = InfoRow> + use<'a> {
+        self.info.rows_for(var)
     }
 
     /// The name of a vendor usage code, if this subdriver has one.
     pub fn usage_name(&self, code: u32) -> Option<&'static str> {
-        self.usages.iter().find(|u| u.code == code).map(|u| u.name)
+        self.usages.name(code)
     }
 
     /// The code of a vendor usage name (case-insensitive, as NUT parses
     /// paths).
     pub fn usage_code(&self, name: &str) -> Option<u32> {
-        self.usages.iter().find(|u| u.name.eq_ignore_ascii_case(name)).map(|u| u.code)
+        self.usages.usage(name)
     }
 
     /// What this subdriver's `claim()` says about a device.
@@ -552,6 +651,47 @@ impl Claim {
         matches!(self, Claim::Supported(_) | Claim::ByProductIdOption)
     }
 }
+
+/// Every subdriver's rows as written, in probe order (the order of
+/// [`ALL`]); `info_table!(ROWS, in k)` packs number `k`.
+pub(crate) const ALL_INFO_ROWS: [&[InfoRow]; 16] = [
+    explore::INFO_ROWS,
+    mge::INFO_ROWS,
+    apc::INFO_ROWS,
+    arduino::INFO_ROWS,
+    belkin::INFO_ROWS,
+    cps::INFO_ROWS,
+    delta_ups::INFO_ROWS,
+    ever::INFO_ROWS,
+    idowell::INFO_ROWS,
+    legrand::INFO_ROWS,
+    liebert::INFO_ROWS,
+    openups::INFO_ROWS,
+    powercom::INFO_ROWS,
+    powervar::INFO_ROWS,
+    salicru::INFO_ROWS,
+    tripplite::INFO_ROWS,
+];
+
+/// How many strings [`ALL_INFO_ROWS`] has (3 a row).
+const INFO_STRS_LEN: usize = 3 * crate::pack::rows_total(&ALL_INFO_ROWS);
+
+/// The strings of [`ALL_INFO_ROWS`].
+#[allow(
+    clippy::large_const_arrays,
+    reason = "evaluated at compile time only, into INFO_STRINGS; never emitted"
+)]
+const INFO_STRS: [Option<&str>; INFO_STRS_LEN] = crate::pack::info_strs_all(&ALL_INFO_ROWS);
+
+/// Every subdriver's row strings, packed together: a string several
+/// subdrivers use is stored once.
+pub(crate) const INFO_STRINGS: crate::pack::Strings<
+    { crate::pack::total_len(&INFO_STRS) },
+    INFO_STRS_LEN,
+> = crate::pack::pack_strs(&INFO_STRS);
+
+/// The string blob of every subdriver's [`InfoTable`].
+pub(crate) static INFO_BLOB: [u8; INFO_STRINGS.used] = crate::pack::prefix(&INFO_STRINGS.blob);
 
 /// Every subdriver, in NUT 2.8.0's probe order.
 static ALL: &[&Subdriver] = &[

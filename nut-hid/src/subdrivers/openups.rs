@@ -12,9 +12,11 @@ use super::common::{
 };
 use super::flags::{HU_FLAG_QUICK_POLL, HU_FLAG_STATIC};
 use super::{
-    ClaimRule, Conv, IdHook, Identity, InfoRow, LookupTable, MfrRule, ModelRule, SerialRule,
-    Subdriver, Usage, UsbId,
+    ClaimRule, Conv, IdHook, Identity, InfoRow, InfoTable, LookupTable, MfrRule, ModelRule,
+    SerialRule, Subdriver, Usage, UsbId,
 };
+use crate::pack::{info_table, name_table};
+use crate::usage::NameTable;
 
 /// NUT table `openups_charging_info`.
 pub static OPENUPS_CHARGING_INFO: LookupTable =
@@ -83,14 +85,14 @@ pub static LOOKUPS: &[&LookupTable] = &[
 ];
 
 /// Vendor usages (searched before the generic HID Power Device names).
-pub static USAGES: &[Usage] = &[
+pub static USAGES: NameTable = name_table!(&[
     Usage::new("Cell1", 0x00000001),
     Usage::new("Cell2", 0x00000002),
     Usage::new("Cell3", 0x00000003),
     Usage::new("Cell4", 0x00000004),
     Usage::new("Cell5", 0x00000005),
     Usage::new("Cell6", 0x00000006),
-];
+]);
 
 /// USB IDs this subdriver claims, in NUT's table order.
 pub static USB_IDS: &[UsbId] = &[
@@ -101,7 +103,7 @@ pub static USB_IDS: &[UsbId] = &[
 /// The `hid_info_t` rows, in NUT's order. At init NUT keeps, per
 /// variable, the first row whose path exists and whose value publishes
 /// something; status, `ups.alarm` and command rows are all kept.
-pub static INFO: &[InfoRow] = &[
+pub(crate) const INFO_ROWS: &[InfoRow] = &[
     InfoRow::new(
         "ups.serial",
         0,
@@ -346,6 +348,9 @@ pub static INFO: &[InfoRow] = &[
         Some(&OPENUPS_NOBATTERY_INFO),
     ),
 ];
+
+/// The rows above, packed (their strings in the blob all subdrivers share).
+pub static INFO: InfoTable = info_table!(INFO_ROWS, in 11);
 
 /// The subdriver record.
 pub static SUBDRIVER: Subdriver = Subdriver {

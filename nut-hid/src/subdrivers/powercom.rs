@@ -15,9 +15,11 @@ use super::flags::{
     HU_FLAG_ABSENT, HU_FLAG_QUICK_POLL, HU_FLAG_STATIC, HU_TYPE_CMD, ST_FLAG_RW, ST_FLAG_STRING,
 };
 use super::{
-    ClaimRule, Conv, Identity, InfoRow, LookupRow, LookupTable, MfrRule, ModelRule, SerialRule,
-    Subdriver, Usage, UsbId,
+    ClaimRule, Conv, Identity, InfoRow, InfoTable, LookupRow, LookupTable, MfrRule, ModelRule,
+    SerialRule, Subdriver, Usage, UsbId,
 };
+use crate::pack::{info_table, name_table};
+use crate::usage::NameTable;
 
 /// NUT table `powercom_startup_info`.
 pub static POWERCOM_STARTUP_INFO: LookupTable =
@@ -130,7 +132,7 @@ pub static LOOKUPS: &[&LookupTable] = &[
 ];
 
 /// Vendor usages (searched before the generic HID Power Device names).
-pub static USAGES: &[Usage] = &[
+pub static USAGES: NameTable = name_table!(&[
     Usage::new("PowercomUPS", 0x00020004),
     Usage::new("PowercomBatterySystem", 0x00020010),
     Usage::new("PowercomPowerConverter", 0x00020016),
@@ -156,7 +158,7 @@ pub static USAGES: &[Usage] = &[
     Usage::new("POWERCOM3", 0xff860080),
     Usage::new("PCMDelayBeforeStartup", 0x00ff0056),
     Usage::new("PCMDelayBeforeShutdown", 0x00ff0057),
-];
+]);
 
 /// USB IDs this subdriver claims, in NUT's table order.
 pub static USB_IDS: &[UsbId] = &[
@@ -172,7 +174,7 @@ pub static USB_IDS: &[UsbId] = &[
 /// The `hid_info_t` rows, in NUT's order. At init NUT keeps, per
 /// variable, the first row whose path exists and whose value publishes
 /// something; status, `ups.alarm` and command rows are all kept.
-pub static INFO: &[InfoRow] = &[
+pub(crate) const INFO_ROWS: &[InfoRow] = &[
     InfoRow::new(
         "BOOL",
         0,
@@ -775,6 +777,9 @@ pub static INFO: &[InfoRow] = &[
         None,
     ),
 ];
+
+/// The rows above, packed (their strings in the blob all subdrivers share).
+pub static INFO: InfoTable = info_table!(INFO_ROWS, in 12);
 
 /// The subdriver record.
 pub static SUBDRIVER: Subdriver = Subdriver {

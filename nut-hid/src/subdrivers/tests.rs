@@ -65,7 +65,7 @@ fn no_duplicate_variable_path_rows() {
     let mut found = Vec::new();
     for sd in all() {
         for (i, a) in sd.info.iter().enumerate() {
-            for b in &sd.info[i + 1..] {
+            for b in sd.info.iter().skip(i + 1) {
                 if a.var == b.var && a.path == b.path {
                     if a.is_status() {
                         let (la, lb) = (a.lookup.map(|l| l.name), b.lookup.map(|l| l.name));
@@ -78,6 +78,75 @@ fn no_duplicate_variable_path_rows() {
         }
     }
     assert_eq!(found, KNOWN);
+}
+
+#[test]
+fn packed_rows_read_back_as_written() {
+    let sources: [(&Subdriver, &[InfoRow]); 16] = [
+        (&explore::SUBDRIVER, explore::INFO_ROWS),
+        (&mge::SUBDRIVER, mge::INFO_ROWS),
+        (&apc::SUBDRIVER, apc::INFO_ROWS),
+        (&arduino::SUBDRIVER, arduino::INFO_ROWS),
+        (&belkin::SUBDRIVER, belkin::INFO_ROWS),
+        (&cps::SUBDRIVER, cps::INFO_ROWS),
+        (&delta_ups::SUBDRIVER, delta_ups::INFO_ROWS),
+        (&ever::SUBDRIVER, ever::INFO_ROWS),
+        (&idowell::SUBDRIVER, idowell::INFO_ROWS),
+        (&legrand::SUBDRIVER, legrand::INFO_ROWS),
+        (&liebert::SUBDRIVER, liebert::INFO_ROWS),
+        (&openups::SUBDRIVER, openups::INFO_ROWS),
+        (&powercom::SUBDRIVER, powercom::INFO_ROWS),
+        (&powervar::SUBDRIVER, powervar::INFO_ROWS),
+        (&salicru::SUBDRIVER, salicru::INFO_ROWS),
+        (&tripplite::SUBDRIVER, tripplite::INFO_ROWS),
+    ];
+    assert_eq!(sources.len(), all().len());
+    let mut rows = 0;
+    for (sd, src) in sources {
+        assert_eq!(sd.info.len(), src.len(), "{}", sd.key);
+        assert_eq!(sd.info.iter().len(), src.len(), "{}", sd.key);
+        for (i, (got, want)) in sd.info.iter().zip(src).enumerate() {
+            assert_eq!(got, *want, "{} row {i}", sd.key);
+            // The very same table, not an equal copy.
+            match (got.lookup, want.lookup) {
+                (Some(a), Some(b)) => assert!(core::ptr::eq(a, b), "{} row {i}", sd.key),
+                (a, b) => assert_eq!(a.is_none(), b.is_none()),
+            }
+            assert_eq!(sd.info.get(i), Some(got));
+        }
+        assert_eq!(sd.info.get(src.len()), None);
+        // Each lookup table in the list once, and every one used.
+        let list = sd.info.lookups();
+        for (k, t) in list.iter().enumerate() {
+            assert!(!list[..k].iter().any(|u| core::ptr::eq(*u, *t)), "{}: {}", sd.key, t.name);
+            assert!(src.iter().any(|r| r.lookup.is_some_and(|l| core::ptr::eq(l, *t))));
+        }
+        for var in ["ups.status", "BOOL", "battery.charge", "no.such.var"] {
+            let want: Vec<InfoRow> = src.iter().filter(|r| r.var == var).copied().collect();
+            assert_eq!(sd.rows_for(var).collect::<Vec<_>>(), want, "{}: {var}", sd.key);
+        }
+        rows += src.len();
+    }
+    // NUT 2.8.0's tables, all of them packed.
+    assert!(rows > 900, "{rows} rows");
+    // One blob for all subdrivers, each distinct string in it once.
+    let distinct: alloc::collections::BTreeSet<&str> = sources
+        .iter()
+        .flat_map(|(_, src)| src.iter().flat_map(|r| [Some(r.var), Some(r.path), r.dfl]))
+        .flatten()
+        .collect();
+    assert_eq!(INFO_BLOB.len(), distinct.iter().map(|s| s.len()).sum::<usize>());
+    assert!(all().iter().all(|sd| sd.info.blob.len() == INFO_BLOB.len()));
+}
+
+#[test]
+fn mge_model_names_read_back_as_written() {
+    let got: Vec<mge::MgeModelName> = mge::MGE_MODEL_NAMES.iter().collect();
+    assert_eq!(got, mge::MODEL_NAME_ROWS);
+    assert!(got.len() > 80 && got.iter().any(|r| r.3.is_none()));
+    assert_eq!(mge::model_name("ELLIPSE", "750").0, "Ellipse 750");
+    assert_eq!(mge::model_name("Ellipse MAX", "850"), ("Ellipse MAX 850".into(), 0x000));
+    assert_eq!(mge::model_name("ELLIPSE", "75"), ("ELLIPSE 75".into(), mge::model_type::DEFAULT));
 }
 
 #[test]

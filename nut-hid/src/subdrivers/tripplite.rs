@@ -17,9 +17,11 @@ use super::flags::{
     ST_FLAG_RW, ST_FLAG_STRING,
 };
 use super::{
-    ClaimRule, Conv, IdHook, Identity, InfoRow, LookupTable, MfrRule, ModelRule, Quirk, SerialRule,
-    Subdriver, TrippliteScale, Usage, UsbId,
+    ClaimRule, Conv, IdHook, Identity, InfoRow, InfoTable, LookupTable, MfrRule, ModelRule, Quirk,
+    SerialRule, Subdriver, TrippliteScale, Usage, UsbId,
 };
+use crate::pack::{info_table, name_table};
+use crate::usage::NameTable;
 
 /// NUT table `tripplite_chemistry`.
 pub static TRIPPLITE_CHEMISTRY: LookupTable =
@@ -51,7 +53,7 @@ pub static LOOKUPS: &[&LookupTable] = &[
 ];
 
 /// Vendor usages (searched before the generic HID Power Device names).
-pub static USAGES: &[Usage] = &[
+pub static USAGES: NameTable = name_table!(&[
     Usage::new("TLCustom", 0xffff0010),
     Usage::new("TLDelayBeforeStartup", 0xffff0056),
     Usage::new("TLLowVoltageTransferMax", 0xffff0057),
@@ -72,7 +74,7 @@ pub static USAGES: &[Usage] = &[
     Usage::new("TLDischarging", 0x00840045),
     Usage::new("TLNeedReplacement", 0x0084004b),
     Usage::new("TLACPresent", 0x008400d0),
-];
+]);
 
 /// USB IDs this subdriver claims, in NUT's table order.
 pub static USB_IDS: &[UsbId] = &[
@@ -124,7 +126,7 @@ pub static USB_IDS: &[UsbId] = &[
 /// The `hid_info_t` rows, in NUT's order. At init NUT keeps, per
 /// variable, the first row whose path exists and whose value publishes
 /// something; status, `ups.alarm` and command rows are all kept.
-pub static INFO: &[InfoRow] = &[
+pub(crate) const INFO_ROWS: &[InfoRow] = &[
     InfoRow::new(
         "device.part",
         0,
@@ -763,6 +765,9 @@ pub static INFO: &[InfoRow] = &[
         None,
     ),
 ];
+
+/// The rows above, packed (their strings in the blob all subdrivers share).
+pub static INFO: InfoTable = info_table!(INFO_ROWS, in 15);
 
 /// The subdriver record.
 pub static SUBDRIVER: Subdriver = Subdriver {

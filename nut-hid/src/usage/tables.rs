@@ -2,10 +2,11 @@
 //! `drivers/*-hid.c` subdrivers), generated from that source by a script; names and
 //! codes only.
 
-use super::UsageName;
+use super::{NameTable, UsageName};
+use crate::pack::name_table;
 
 /// Generic names of the Power Device (0x84) and Battery System (0x85) pages, as NUT prints them.
-pub static STANDARD: &[UsageName] = &[
+pub static STANDARD: NameTable = name_table!(&[
     UsageName::new("Undefined", 0x00840000),
     UsageName::new("iName", 0x00840001),
     UsageName::new("PresentStatus", 0x00840002),
@@ -176,10 +177,10 @@ pub static STANDARD: &[UsageName] = &[
     UsageName::new("ChargerSpec", 0x008500f1),
     UsageName::new("Level2", 0x008500f2),
     UsageName::new("Level3", 0x008500f3),
-];
+]);
 
 /// Vendor usage names of NUT's `apc` subdriver table (searched before [`STANDARD`]).
-pub static APC: &[UsageName] = &[
+pub static APC: NameTable = name_table!(&[
     UsageName::new("APCGeneralCollection", 0xff860005),
     UsageName::new("APCEnvironment", 0xff860006),
     UsageName::new("APCProbe1", 0xff860007),
@@ -200,10 +201,10 @@ pub static APC: &[UsageName] = &[
     UsageName::new("BUPBattCapBeforeStartup", 0x00860012),
     UsageName::new("BUPDelayBeforeStartup", 0x00860076),
     UsageName::new("BUPSelfTest", 0x00860010),
-];
+]);
 
 /// Vendor usage names of NUT's `belkin` subdriver table (searched before [`STANDARD`]).
-pub static BELKIN: &[UsageName] = &[
+pub static BELKIN: NameTable = name_table!(&[
     UsageName::new("BELKINConfig", 0x00860026),
     UsageName::new("BELKINConfigVoltage", 0x00860040),
     UsageName::new("BELKINConfigFrequency", 0x00860042),
@@ -244,10 +245,10 @@ pub static BELKIN: &[UsageName] = &[
     UsageName::new("BELKINStatus", 0x00860028),
     UsageName::new("BELKINBatteryStatus", 0x00860022),
     UsageName::new("BELKINPowerStatus", 0x00860021),
-];
+]);
 
 /// Vendor usage names of NUT's `delta_ups` subdriver table (searched before [`STANDARD`]).
-pub static DELTA_UPS: &[UsageName] = &[
+pub static DELTA_UPS: NameTable = name_table!(&[
     UsageName::new("DELTA1", 0x00000000),
     UsageName::new("DELTA2", 0xff000055),
     UsageName::new("DeltaCustom", 0xffff0010),
@@ -282,10 +283,10 @@ pub static DELTA_UPS: &[UsageName] = &[
     UsageName::new("DELTA32", 0xffff009a),
     UsageName::new("DeltaConfigSensitivity", 0xffff009b),
     UsageName::new("DeltaConfigStartPowerRestore", 0xffff009c),
-];
+]);
 
 /// Vendor usage names of NUT's `ever` subdriver table (searched before [`STANDARD`]).
-pub static EVER: &[UsageName] = &[
+pub static EVER: NameTable = name_table!(&[
     UsageName::new("EVER1", 0x00000000),
     UsageName::new("EVER2", 0xff000000),
     UsageName::new("EVER3", 0xff000001),
@@ -390,10 +391,10 @@ pub static EVER: &[UsageName] = &[
     UsageName::new("EVER102", 0xff000095),
     UsageName::new("EVER103", 0xff000096),
     UsageName::new("EVER104", 0xff000097),
-];
+]);
 
 /// Vendor usage names of NUT's `mge` subdriver table (searched before [`STANDARD`]).
-pub static MGE: &[UsageName] = &[
+pub static MGE: NameTable = name_table!(&[
     UsageName::new("Undefined", 0xffff0000),
     UsageName::new("STS", 0xffff0001),
     UsageName::new("Environment", 0xffff0002),
@@ -539,20 +540,20 @@ pub static MGE: &[UsageName] = &[
     UsageName::new("iPartNumber", 0xffff00f3),
     UsageName::new("iReferenceNumber", 0xffff00f4),
     UsageName::new("iGang", 0xffff00f5),
-];
+]);
 
 /// Vendor usage names of NUT's `openups` subdriver table (searched before [`STANDARD`]).
-pub static OPENUPS: &[UsageName] = &[
+pub static OPENUPS: NameTable = name_table!(&[
     UsageName::new("Cell1", 0x00000001),
     UsageName::new("Cell2", 0x00000002),
     UsageName::new("Cell3", 0x00000003),
     UsageName::new("Cell4", 0x00000004),
     UsageName::new("Cell5", 0x00000005),
     UsageName::new("Cell6", 0x00000006),
-];
+]);
 
 /// Vendor usage names of NUT's `powercom` subdriver table (searched before [`STANDARD`]).
-pub static POWERCOM: &[UsageName] = &[
+pub static POWERCOM: NameTable = name_table!(&[
     UsageName::new("PowercomUPS", 0x00020004),
     UsageName::new("PowercomBatterySystem", 0x00020010),
     UsageName::new("PowercomPowerConverter", 0x00020016),
@@ -578,13 +579,13 @@ pub static POWERCOM: &[UsageName] = &[
     UsageName::new("POWERCOM3", 0xff860080),
     UsageName::new("PCMDelayBeforeStartup", 0x00ff0056),
     UsageName::new("PCMDelayBeforeShutdown", 0x00ff0057),
-];
+]);
 
 /// Vendor usage names of NUT's `powervar` subdriver table (searched before [`STANDARD`]).
-pub static POWERVAR: &[UsageName] = &[UsageName::new("POWERVAR1", 0xff000001)];
+pub static POWERVAR: NameTable = name_table!(&[UsageName::new("POWERVAR1", 0xff000001)]);
 
 /// Vendor usage names of NUT's `tripplite` subdriver table (searched before [`STANDARD`]).
-pub static TRIPPLITE: &[UsageName] = &[
+pub static TRIPPLITE: NameTable = name_table!(&[
     UsageName::new("TLCustom", 0xffff0010),
     UsageName::new("TLDelayBeforeStartup", 0xffff0056),
     UsageName::new("TLLowVoltageTransferMax", 0xffff0057),
@@ -605,22 +606,22 @@ pub static TRIPPLITE: &[UsageName] = &[
     UsageName::new("TLDischarging", 0x00840045),
     UsageName::new("TLNeedReplacement", 0x0084004b),
     UsageName::new("TLACPresent", 0x008400d0),
-];
+]);
 
 /// MGE names that NUT releases after 2.8.0 added (and the corrected spelling
 /// `HysteresisVoltageTransfer`); push on top of [`MGE`] to print paths as later NUT does.
-pub static MGE_AFTER_2_8_0: &[UsageName] = &[
+pub static MGE_AFTER_2_8_0: NameTable = name_table!(&[
     UsageName::new("USB", 0xffff0005),
     UsageName::new("HysteresisVoltageTransfer", 0xffff009c),
     UsageName::new("iDesignator", 0xffff00ba),
     UsageName::new("Gateway", 0xffff00e1),
     UsageName::new("System", 0xffff00e5),
     UsageName::new("Status", 0xffff00e9),
-];
+]);
 
 /// CyberPower names that NUT releases after 2.8.0 added (NUT 2.8.0's CyberPower
 /// subdriver has no vendor table).
-pub static CPS_AFTER_2_8_0: &[UsageName] = &[
+pub static CPS_AFTER_2_8_0: NameTable = name_table!(&[
     UsageName::new("CPSFirmwareVersion", 0xff0100d0),
     UsageName::new("CPSInputSensitivity", 0xff010043),
-];
+]);
