@@ -133,16 +133,19 @@ fn bench(c: &mut Criterion) {
     // The mapping engine's full walk over every device some subdriver claims: read
     // every kept item, convert and format it, publish it (values unchanged after the
     // first walk, as in a steady poll).
+    // What the engine is told of a device, and the options (`productid` given, so
+    // that every claimed device is served).
+    let info_of = |d: &Device| DeviceInfo {
+        vendor_id: d.vendor_id,
+        product_id: d.product_id,
+        vendor: None,
+        product: None,
+        serial: None,
+    };
+    let opts = Options { productid_set: true, ..Options::default() };
     let mut mappers = Vec::new();
     for ((d, p), reps) in devs.iter().zip(&parsed).zip(&all_reports) {
-        let info = DeviceInfo {
-            vendor_id: d.vendor_id,
-            product_id: d.product_id,
-            vendor: None,
-            product: None,
-            serial: None,
-        };
-        let opts = Options { productid_set: true, ..Options::default() };
+        let info = info_of(d);
         let Ok(mut m) = Mapper::new(&d.file.descriptor, &info, &opts) else { continue };
         let mut out = Recorder::new();
         let mut io = Memory { desc: p, reports: reps };
@@ -166,14 +169,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function(format!("mapper_new_and_init_{}_devices", claimed.len()), |b| {
         b.iter(|| {
             for (d, p, reps) in &claimed {
-                let info = DeviceInfo {
-                    vendor_id: d.vendor_id,
-                    product_id: d.product_id,
-                    vendor: None,
-                    product: None,
-                    serial: None,
-                };
-                let opts = Options { productid_set: true, ..Options::default() };
+                let info = info_of(d);
                 let mut m = Mapper::new(&d.file.descriptor, &info, &opts).unwrap();
                 let mut out = Recorder::new();
                 let mut io = Memory { desc: p, reports: reps };
