@@ -19,13 +19,12 @@
 
 mod common;
 
-use common::Setup;
-use nut_driver::io::{BlockingServer, StopHandle, bind_socket};
+use common::{Setup, StopOnDrop, ac_present_report};
+use nut_driver::io::{BlockingServer, bind_socket};
 use nut_driver::params::DriverParams;
 use nut_driver::{Dstate, Poller, SocketConfig, SocketServer, Timing};
 use nut_drivers::usbhid::{DRIVER_VERSION, INTERRUPT_WAIT, Settings, UsbhidUps, VARS};
-use nut_hid::{ReportDescriptor, UsageTables};
-use nut_testkit::hid::{HidFile, Piped, ReplayHid};
+use nut_testkit::hid::{Piped, ReplayHid};
 use nut_testkit::{Proc, peer, wait_until};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -71,7 +70,7 @@ fn build_fakeusb(dir: &Path) -> PathBuf {
     out
 }
 
-use nut_testkit::procstat::{cpu_ns, rss_kib as rss_kb};
+use nut_testkit::procstat::{self, cpu_ns, rss_kib as rss_kb};
 
 /// The variables `upsc` shows, without the lines that name the binary or the run.
 fn comparable(upsc: &str) -> Vec<String> {
@@ -232,17 +231,9 @@ fn usb_floor_in_child(lib: &Path, hid: &Path, transfers: &[Transfer], polls: u32
         .map(|(bm, req, val, idx, len)| format!("{bm:02x}:{req:02x}:{val:04x}:{idx:04x}:{len}"))
         .collect();
     let request = format!("{}\n{polls}\n{}", POLL.as_millis(), list.join(","));
-    let out = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--ignored", "--exact", "usb_floor_child", "--nocapture", "--test-threads", "1"])
-        .env(FLOOR_ENV, request)
-        .env("LD_PRELOAD", lib)
-        .env("FAKEUSB_DEVICE", hid)
-        .output()
-        .expect("run the floor child");
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .find_map(|l| l.split("FLOOR_NS=").nth(1)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no FLOOR_NS from the child: {text}"))
+    let mut cmd = procstat::child_command("usb_floor_child").expect("the test binary");
+    cmd.env(FLOOR_ENV, request).env("LD_PRELOAD", lib).env("FAKEUSB_DEVICE", hid);
+    procstat::floor_from_child(cmd).expect("the floor child") as f64
 }
 
 /// The child of [`usb_floor_in_child`] (does nothing when run otherwise):
@@ -290,7 +281,7 @@ fn usb_floor_child() {
         poll(&handle);
     }
     let ns = cpu_ns(me) - c0;
-    println!("FLOOR_NS={}", ns / u64::from(polls.max(1)));
+    procstat::report_floor(ns / u64::from(polls.max(1)));
 }
 
 /// `GET VAR` over one upsd connection.
@@ -321,19 +312,6 @@ impl Client {
 fn interrupt_report_reaches_upsd() {
     let name = "apc-back-ups-es-850g2_issue1304";
     let hid = data().join(format!("{name}.hid"));
-    let text = std::fs::read_to_string(&hid).unwrap();
-    let file = HidFile::parse(&text);
-    let desc = ReportDescriptor::parse(&file.descriptor).unwrap();
-    let ac = desc
-        .find_str(
-            "UPS.PowerSummary.PresentStatus.ACPresent",
-            &UsageTables::standard(),
-            nut_hid::ReportType::Input,
-        )
-        .expect("an Input ACPresent")
-        .clone();
-    let len = desc.nut_report_len(ac.report_id).unwrap();
-
     let mut s = Setup::new("[u]\n  driver = usbhid-ups\n  port = auto\n");
     let sock = s.state.join("usbhid-ups-u");
     let conf = nut_proto::config::upsconf::UpsConf::parse(
@@ -358,14 +336,7 @@ fn interrupt_report_reaches_upsd() {
     let listener = bind_socket(&sock).unwrap();
     let server =
         BlockingServer::new(poller, server, listener, Box::new(|_| {})).unwrap().without_signals();
-    // Stops the server however the test ends.
-    struct Stop(StopHandle);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            self.0.stop();
-        }
-    }
-    let stop = Stop(server.stop_handle());
+    let stop = StopOnDrop(server.stop_handle());
     let served = std::thread::spawn(move || server.run());
     assert!(nut_testkit::wait_for_path(&sock, Duration::from_secs(10)));
     s.upsd();
@@ -380,11 +351,7 @@ fn interrupt_report_reaches_upsd() {
             base.starts_with("VAR u ups.status") && base.contains("OL")
         }));
         // Power lost: ACPresent 0 (the other bits of the report 0 too).
-        let mut report = vec![0u8; len];
-        if desc.uses_report_ids() {
-            report[0] = ac.report_id;
-        }
-        ac.insert(&mut report, 0).unwrap();
+        let report = ac_present_report(&hid, 0);
         let t0 = Instant::now();
         pipe.send(report);
         let mut now = String::new();

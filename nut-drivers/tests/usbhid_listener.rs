@@ -5,11 +5,13 @@
 //! never waits on the pipe itself); a pipe that says the device is gone makes the
 //! data stale, the device is reconnected, and a new listener serves the next report.
 
-use nut_driver::io::{BlockingServer, StopHandle, bind_socket};
+mod common;
+
+use common::{StopOnDrop, ac_present_report};
+use nut_driver::io::{BlockingServer, bind_socket};
 use nut_driver::{Dstate, Poller, SocketConfig, SocketServer, Timing};
 use nut_drivers::usbhid::{INTERRUPT_WAIT, Settings, UsbhidUps};
-use nut_hid::{ReportDescriptor, UsageTables};
-use nut_testkit::hid::{HidFile, Piped, ReplayHid};
+use nut_testkit::hid::{Piped, ReplayHid};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -36,38 +38,11 @@ fn read_until(r: &mut BufReader<UnixStream>, want: &str) -> Vec<String> {
     }
 }
 
-/// Stops the server however the test ends.
-struct Stop(StopHandle);
-
-impl Drop for Stop {
-    fn drop(&mut self) {
-        self.0.stop();
-    }
-}
-
 #[test]
 fn reports_reach_the_socket_through_the_listener_and_survive_a_replug() {
     let name = "apc-back-ups-es-850g2_issue1304";
     let hid = data().join(format!("{name}.hid"));
-    let file = HidFile::parse(&std::fs::read_to_string(&hid).unwrap());
-    let desc = ReportDescriptor::parse(&file.descriptor).unwrap();
-    let ac = desc
-        .find_str(
-            "UPS.PowerSummary.PresentStatus.ACPresent",
-            &UsageTables::standard(),
-            nut_hid::ReportType::Input,
-        )
-        .expect("an Input ACPresent")
-        .clone();
-    let len = desc.nut_report_len(ac.report_id).unwrap();
-    let report = |on_mains: i64| {
-        let mut r = vec![0u8; len];
-        if desc.uses_report_ids() {
-            r[0] = ac.report_id;
-        }
-        ac.insert(&mut r, on_mains).unwrap();
-        r
-    };
+    let report = |on_mains| ac_present_report(&hid, on_mains);
 
     let link = Piped::new(ReplayHid::from_file(&hid).unwrap());
     let (pipe, own_reads, pipes) = (link.pipe.clone(), link.own_reads.clone(), link.pipes.clone());
@@ -94,7 +69,7 @@ fn reports_reach_the_socket_through_the_listener_and_survive_a_replug() {
     let listener = bind_socket(&sock).unwrap();
     let server =
         BlockingServer::new(poller, server, listener, Box::new(|_| {})).unwrap().without_signals();
-    let _stop = Stop(server.stop_handle());
+    let _stop = StopOnDrop(server.stop_handle());
     let served = std::thread::spawn(move || server.run());
 
     let conn = UnixStream::connect(&sock).unwrap();

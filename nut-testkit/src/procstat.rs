@@ -116,14 +116,34 @@ pub fn exchange_floor_in_child(
         hex(queries),
         interval.as_millis()
     );
-    let out = std::process::Command::new(std::env::current_exe()?)
-        .args(["--ignored", "--exact", child_test, "--nocapture", "--test-threads", "1"])
-        .env(FLOOR_ENV, request)
-        .output()?;
+    let mut cmd = child_command(child_test)?;
+    cmd.env(FLOOR_ENV, request);
+    floor_from_child(cmd)
+}
+
+/// The test binary, to run again with only the (ignored) test `child_test`:
+/// the child of a floor measurement in a process of its own. Add its
+/// request (environment) and run it with [`floor_from_child`].
+pub fn child_command(child_test: &str) -> std::io::Result<std::process::Command> {
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.args(["--ignored", "--exact", child_test, "--nocapture", "--test-threads", "1"]);
+    Ok(cmd)
+}
+
+/// Runs a child made by [`child_command`] to its end and returns the
+/// nanoseconds per poll it reported with [`report_floor`].
+pub fn floor_from_child(mut cmd: std::process::Command) -> std::io::Result<u64> {
+    let out = cmd.output()?;
     let text = String::from_utf8_lossy(&out.stdout);
     text.lines()
         .find_map(|l| l.split("FLOOR_NS=").nth(1)?.trim().parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("no FLOOR_NS from the child: {text}")))
+}
+
+/// The child's side of [`floor_from_child`]: reports its nanoseconds per
+/// poll on standard output.
+pub fn report_floor(ns_per_poll: u64) {
+    println!("\nFLOOR_NS={ns_per_poll}");
 }
 
 /// The child side of [`exchange_floor_in_child`]: runs the loop it was
@@ -160,7 +180,7 @@ pub fn exchange_floor_child() {
         polls.parse().expect("polls"),
     )
     .expect("floor loop");
-    println!("\nFLOOR_NS={ns}");
+    report_floor(ns);
 }
 
 #[cfg(test)]

@@ -149,3 +149,35 @@ impl Setup {
         format!("{vars}\n--- commands\n{cmds}\n--- rw\n{rw}")
     }
 }
+
+/// The input report that the simulated device of the `.hid` file `hid` sends on
+/// its interrupt pipe when `UPS.PowerSummary.PresentStatus.ACPresent` becomes
+/// `on_mains` (the report's other fields 0).
+pub fn ac_present_report(hid: &Path, on_mains: i64) -> Vec<u8> {
+    use nut_hid::{ReportDescriptor, ReportType, UsageTables};
+    let text = std::fs::read_to_string(hid).expect("the .hid file");
+    let file = nut_testkit::hid::HidFile::parse(&text);
+    let desc = ReportDescriptor::parse(&file.descriptor).expect("its descriptor");
+    let ac = desc
+        .find_str(
+            "UPS.PowerSummary.PresentStatus.ACPresent",
+            &UsageTables::standard(),
+            ReportType::Input,
+        )
+        .expect("an Input ACPresent");
+    let mut report = vec![0u8; desc.nut_report_len(ac.report_id).expect("its length")];
+    if desc.uses_report_ids() {
+        report[0] = ac.report_id;
+    }
+    ac.insert(&mut report, on_mains).expect("ACPresent fits its report");
+    report
+}
+
+/// Stops a blocking driver adapter when dropped, however a test ends.
+pub struct StopOnDrop(pub nut_driver::io::StopHandle);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
