@@ -100,6 +100,12 @@ pub enum Fatal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
+    /// The status was read right after smart mode, before identification
+    /// (`Q`, then NUT's identification): `ups.status` is published and the
+    /// data is good, so a driver may serve it now; identification goes on
+    /// and ends with [`Event::Ready`]. Not sent when that first `Q` gets no
+    /// usable answer (the status then comes with the first poll).
+    EarlyStatus,
     /// Identification is done; polling starts.
     Ready,
     /// Data is good again (`dstate_dataok`), published on a change only.
@@ -322,11 +328,12 @@ impl Session {
         }
     }
 
-    /// A session that identifies the UPS (smart mode, firmware, command
-    /// set, capabilities) and then polls it, as the driver's normal run.
+    /// A session that identifies the UPS (smart mode, status, firmware,
+    /// command set, capabilities) and then polls it, as the driver's normal
+    /// run. The status is read first ([`Event::EarlyStatus`]).
     pub fn new(opts: Options, now: Duration) -> Self {
         let mut s = Self::blank(opts, now, Phase::Init);
-        s.smartmode(5, |s, ok| if ok { s.firmware_lookup() } else { s.fatal(Fatal::NoSmartMode) });
+        s.smartmode(5, |s, ok| if ok { s.early_status() } else { s.fatal(Fatal::NoSmartMode) });
         s.pump();
         s
     }
@@ -800,6 +807,25 @@ impl Session {
                 s.read(spec(ReadSet::Plain, D1, true), move |s, _| s.smartmode(tries - 1, k));
             };
             if got == Got::Fail { s.sleep(Duration::from_secs(1), esc) } else { esc(s) }
+        });
+    }
+
+    /// `Q` before identification (as `-k` asks it right after smart mode):
+    /// the status is known in two exchanges instead of NUT's fourteen or
+    /// more. Read as identification reads (alert bytes ignored); an answer
+    /// that is not one or two hex digits is left for the first poll.
+    fn early_status(&mut self) {
+        self.send(true, b"Q");
+        self.read(spec(ReadSet::Plain, D3, true), |s, got| {
+            if let Some(l) = got.data().filter(|l| (1..=2).contains(&l.len())) {
+                if l.iter().all(u8::is_ascii_hexdigit) {
+                    s.bits = answer::parse_status(&l);
+                    s.change(Change::Status(s.bits));
+                    s.data_ok();
+                    s.event(Event::EarlyStatus);
+                }
+            }
+            s.firmware_lookup();
         });
     }
 

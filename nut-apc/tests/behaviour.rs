@@ -30,6 +30,38 @@ fn ready(sim: Sim) -> Harness {
 }
 
 #[test]
+fn status_is_read_before_identification() {
+    let mut h = Harness::start(typical());
+    assert!(h.run_until(SECS(10), |e| *e == Event::EarlyStatus));
+    // Two exchanges: smart mode, then the status; identification's first
+    // query (V) goes out at once, and nothing is identified yet.
+    assert_eq!(h.sim.received, b"YQV");
+    assert_eq!(h.get("ups.status"), Some("OL"));
+    assert_eq!(h.get("ups.model"), None);
+    assert_eq!(h.events, [Event::DataOk, Event::EarlyStatus]);
+    // Identification goes on as NUT's and ends with Ready.
+    assert!(h.run_until(SECS(120), |e| *e == Event::Ready));
+    assert_eq!(h.get("ups.model"), Some("SMART-UPS 700"));
+    assert_eq!(h.get("ups.status"), Some("OL"));
+    assert_eq!(h.events.iter().filter(|e| **e == Event::DataOk).count(), 1);
+}
+
+#[test]
+fn no_early_status_without_a_usable_answer() {
+    // NA, a timeout, or something that is not a status register: no early
+    // status; identification follows, and the first poll reads Q.
+    for answer in [&b"NA\r\n"[..], b"", b"OL\r\n", b"123\r\n"] {
+        let mut sim = typical();
+        sim.set(b'Q', answer);
+        let mut h = Harness::start(sim);
+        assert!(h.run_until(SECS(120), |e| *e == Event::Ready), "{answer:?}");
+        assert!(!h.events.contains(&Event::EarlyStatus), "{answer:?}");
+        assert_eq!(&h.sim.received[..3], b"YQV", "{answer:?}");
+        assert_eq!(h.get("ups.status"), None, "{answer:?}");
+    }
+}
+
+#[test]
 fn alerts_between_answers_publish_at_once() {
     let mut h = ready(typical());
     assert_eq!(h.get("ups.status"), Some("OL"));
@@ -55,8 +87,11 @@ fn alerts_between_answers_publish_at_once() {
 fn first_poll_asks_only_the_status() {
     let mut h = Harness::start(typical());
     assert!(h.run_until(SECS(120), |e| *e == Event::Ready));
-    // Identification read every variable (with 'C' among them).
-    let q = h.sim.received.iter().position(|&b| b == b'Q').unwrap_or(h.sim.received.len());
+    // Identification (after the early status) read every variable (with 'C'
+    // among them).
+    assert_eq!(&h.sim.received[..2], b"YQ");
+    let q =
+        h.sim.received[2..].iter().position(|&b| b == b'Q').map_or(h.sim.received.len(), |p| p + 2);
     let ident = h.sim.received[..q].to_vec();
     assert!(ident.contains(&b'C'), "{ident:?}");
     assert_eq!(h.get("ups.temperature"), Some("036.0"));
@@ -157,8 +192,8 @@ fn raw_ttymode_partial_line_is_a_failure() {
         let mut h = Harness::new(Session::new(opts, Duration::ZERO), sim);
         assert!(h.run_until(SECS(60), |e| *e == Event::Ready));
         let sent = h.written_since(0);
-        assert_eq!(&sent[..2], b"YV");
-        assert_eq!(sent[2] == b'b', b_sent, "{mode:?}");
+        assert_eq!(&sent[..3], b"YQV");
+        assert_eq!(sent[3] == b'b', b_sent, "{mode:?}");
     }
 }
 

@@ -43,11 +43,12 @@ fn typical_results_old_unit_path() {
         ])
     );
     assert!(h.rec.commands().is_empty());
-    assert_eq!(h.events[..2], [Event::DataOk, Event::Ready]);
-    // The handshake: Y, then V (firmware lookup; V answered, so b is not
-    // asked, and GWD is not in the compat table), then a.
+    assert_eq!(h.events[..3], [Event::DataOk, Event::EarlyStatus, Event::Ready]);
+    // The handshake: Y, the early status Q, then V (firmware lookup; V
+    // answered, so b is not asked, and GWD is not in the compat table),
+    // then a.
     let sent = h.written_since(0);
-    assert_eq!(&sent[..3], b"YVa");
+    assert_eq!(&sent[..4], b"YQVa");
 }
 
 #[test]
@@ -160,9 +161,11 @@ fn status_examples_replay_in_order() {
         .collect();
     assert_eq!(expected.len(), 3);
     let mut h = Harness::start(Sim::new(answers(&lines)));
+    // The first Q comes right after smart mode, before identification.
+    assert!(h.run_until(SECS(60), |e| *e == Event::EarlyStatus));
+    let mut seen = vec![h.get("ups.status").unwrap().to_string()];
     assert!(h.run_until(SECS(60), |e| *e == Event::Ready));
-    let mut seen = Vec::new();
-    for i in 1..=3 {
+    for i in 2..=3 {
         while h.sim.received.iter().filter(|&&b| b == b'Q').count() < i {
             h.run_for(Duration::from_millis(100));
         }

@@ -83,6 +83,22 @@ impl Dstate {
         }
     }
 
+    /// `device.mfr`, `device.model` and `device.serial` from their `ups.*`
+    /// twins, where those are set: what NUT's driver core does once the
+    /// device is identified (the poller after `connect`; a device that
+    /// identifies the unit later does it then).
+    pub fn copy_device_ids(&mut self) {
+        for (from, to) in [
+            ("ups.mfr", "device.mfr"),
+            ("ups.model", "device.model"),
+            ("ups.serial", "device.serial"),
+        ] {
+            if let Some(v) = self.getinfo(from).map(str::to_string) {
+                self.setinfo(to, &v);
+            }
+        }
+    }
+
     /// Sets a value and makes it immutable (ups.conf `override.<var>`).
     pub fn setinfo_immutable(&mut self, var: &str, value: &str) -> bool {
         let changed = match self.tree.set_value(var, cut(value)) {

@@ -175,7 +175,7 @@ impl<D: Device> Poller<D> {
             "driver.parameter.pollinterval",
             &self.timing.poll_interval.as_secs().to_string(),
         );
-        self.copy_device_ids();
+        self.st.copy_device_ids();
         if let Link::Dead = self.link {
             if let Some(PollEvent::Fatal(_)) = self.events.back() {
                 if let Some(PollEvent::Fatal(e)) = self.events.pop_back() {
@@ -184,18 +184,6 @@ impl<D: Device> Poller<D> {
             }
         }
         Ok(())
-    }
-
-    fn copy_device_ids(&mut self) {
-        for (from, to) in [
-            ("ups.mfr", "device.mfr"),
-            ("ups.model", "device.model"),
-            ("ups.serial", "device.serial"),
-        ] {
-            if let Some(v) = self.st.getinfo(from).map(str::to_string) {
-                self.st.setinfo(to, &v);
-            }
-        }
     }
 
     /// Connects and runs the device's shutdown (driver `-k`), without
@@ -342,7 +330,7 @@ impl<D: Device> Poller<D> {
                 self.event(PollEvent::Reconnected);
                 self.link = Link::Up { next: now, next_full: now };
                 self.update(now);
-                self.copy_device_ids();
+                self.st.copy_device_ids();
             }
             Err(e) if e.is_fatal() => {
                 self.link = Link::Dead;

@@ -7,9 +7,12 @@
 //! session found into the driver state.
 //!
 //! * `connect` opens the port (2400 8N1, the 940-0095B cable's DTR/RTS),
-//!   enters smart mode, identifies the unit and reads its status (the
-//!   identification has just read every other variable, so the first poll
-//!   does not ask for them again).
+//!   enters smart mode and reads the status (`Q`) before identifying the
+//!   unit ([`Event::EarlyStatus`]), so that `ups.status` is served after
+//!   two exchanges; the next updates carry on with NUT's identification
+//!   and then poll (identification has just read every other variable,
+//!   so the first poll asks for the status only). A unit that gives no
+//!   status then is identified and polled once before `connect` returns.
 //! * `update` reads whatever arrived (alert bytes between polls) and runs
 //!   the session's poll when it is due. Between polls it blocks in a read
 //!   for up to [`ALERT_WAIT`] and returns as soon as alert bytes were
@@ -242,7 +245,13 @@ impl<S: ByteStream> ApcSmart<S> {
             match &e {
                 Event::DataOk => self.stale = false,
                 // Polling starts at once; the second poll is due then.
-                Event::Ready => self.idle_at = Some(self.last_t + self.opts.poll_interval),
+                // Identification ends: `device.*` from `ups.*`, as NUT's core
+                // does then (the core's own copy after `connect` comes before
+                // it when the status was served first).
+                Event::Ready => {
+                    self.idle_at = Some(self.last_t + self.opts.poll_interval);
+                    st.copy_device_ids();
+                }
                 Event::DataStale => {
                     self.stale = true;
                     tracing::warn!("communications with the UPS lost: data stale");
@@ -439,13 +448,21 @@ impl<S: ByteStream + 'static> Device for ApcSmart<S> {
         }
         self.stale = true;
         self.session = Some(Session::new(self.opts.clone(), self.t(now)));
-        let ready = self.drive(st, Instant::now() + LONG_LIMIT, |e| *e == Event::Ready)?;
-        if ready.is_none() {
-            self.session = None;
-            return Err(DeviceError::disconnected(Message::cause("identification timed out")));
+        let first = self.drive(st, Instant::now() + LONG_LIMIT, |e| {
+            matches!(e, Event::EarlyStatus | Event::Ready)
+        })?;
+        match first {
+            // The status is known: the core serves it now, and the next
+            // updates carry on with the identification, then poll.
+            Some(Event::EarlyStatus) => self.wake_at = Some(Instant::now()),
+            // The unit gave no status before identification: the first
+            // poll, so that the core serves complete data at once.
+            Some(_) => self.run(st)?,
+            None => {
+                self.session = None;
+                return Err(DeviceError::disconnected(Message::cause("identification timed out")));
+            }
         }
-        // The first poll, so that the core serves complete data at once.
-        self.run(st)?;
         self.polled = true;
         Ok(())
     }

@@ -314,6 +314,12 @@ fn alerts_reach_upsd_before_next_poll() {
     let first = s.upsc_ready("ups");
     assert!(first.contains("ups.status: OL"), "{first}");
     let target = s.target("ups");
+    // Identification (after the early status) reads ignore alert bytes, as
+    // NUT's: the alerts come once the unit is identified.
+    let identified = wait_until(Duration::from_secs(10), Duration::from_millis(20), || {
+        s.upsc(&[&target, "device.model"]).0
+    });
+    assert!(identified, "never identified");
     let status = |s: &Setup| s.upsc(&[&target, "ups.status"]).1.trim().to_string();
     for (alert, want) in [("!", "OB"), ("$", "OL")] {
         let sent = Instant::now();
@@ -504,6 +510,39 @@ mod inproc {
         script_of(&exchanges("smart-protocol-typical-results.apc"))
     }
 
+    /// Connects: the status is served after two exchanges, and the updates
+    /// that follow identify the unit (`device.model` is copied then).
+    fn connect_identified(dev: &mut Dev, st: &mut Dstate) {
+        dev.connect(st, Instant::now()).unwrap();
+        assert!(st.getinfo("ups.status").is_some(), "status served at connect");
+        let start = Instant::now();
+        while st.getinfo("device.model").is_none() && start.elapsed() < Duration::from_secs(30) {
+            let _ = dev.update(st, UpdateKind::Full, Instant::now());
+        }
+        assert!(st.getinfo("device.model").is_some(), "never identified: {}", st.upsc_dump());
+    }
+
+    #[test]
+    fn status_is_served_before_identification_ends() {
+        let (mut dev, slot) = device(typical());
+        let mut st = Dstate::new();
+        dev.connect(&mut st, Instant::now()).unwrap();
+        // Smart mode and the status only; identification has begun (V).
+        assert_eq!(st.upsc_dump(), "ups.status: OL\n");
+        let c = ctl(&slot);
+        assert_eq!((c.asked("Y"), c.asked("Q")), (1, 1));
+        // The updates that follow (the core's first right after connect
+        // only looks for input) identify the unit and poll it (Q again).
+        for _ in 0..2 {
+            dev.update(&mut st, UpdateKind::Full, Instant::now()).unwrap();
+        }
+        assert_eq!(st.getinfo("ups.model"), Some("SMART-UPS 700"));
+        assert_eq!(st.getinfo("device.model"), Some("SMART-UPS 700"));
+        assert_eq!(st.getinfo("device.mfr"), Some("APC"));
+        assert_eq!(st.getinfo("device.serial"), Some("WS9643050926"));
+        assert_eq!(c.asked("Q"), 2);
+    }
+
     #[test]
     fn cable_without_data_is_a_clear_error() {
         let (mut dev, _) = device(Script::new(Dialect::apc(), Vec::<(&str, Vec<&str>)>::new()));
@@ -523,7 +562,7 @@ mod inproc {
     fn port_disappears_then_reconnects() {
         let (mut dev, slot) = device(typical());
         let mut st = Dstate::new();
-        dev.connect(&mut st, Instant::now()).unwrap();
+        connect_identified(&mut dev, &mut st);
         assert_eq!(st.getinfo("ups.status"), Some("OL"));
         let model = st.getinfo("ups.model").map(str::to_string);
         ctl(&slot).disconnect();
@@ -540,7 +579,7 @@ mod inproc {
     fn line_noise_between_polls_changes_nothing() {
         let (mut dev, slot) = device(typical());
         let mut st = Dstate::new();
-        dev.connect(&mut st, Instant::now()).unwrap();
+        connect_identified(&mut dev, &mut st);
         let before = st.upsc_dump();
         // Bytes that are no alert and no answer, between polls.
         ctl(&slot).inject(b"\x00\x7f\xffzz\xfe");
@@ -556,7 +595,7 @@ mod inproc {
     fn unit_back_in_dumb_mode_is_stale_then_recovers() {
         let (mut dev, slot) = device(typical());
         let mut st = Dstate::new();
-        dev.connect(&mut st, Instant::now()).unwrap();
+        connect_identified(&mut dev, &mut st);
         let c = ctl(&slot);
         c.set_fault(Some(Fault::Silence));
         let start = Instant::now();
