@@ -4,6 +4,7 @@
 
 use nut_client::io::{Backoff, ConnectOptions};
 use nut_client::{ClientError, ErrCode, HostPort, TransportError};
+use nut_testkit::free_port;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -46,10 +47,6 @@ fn start(port: u16) {
             std::thread::spawn(move || serve(conn, a));
         }
     });
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 #[test]

@@ -6,12 +6,11 @@
 
 #![cfg(feature = "io")]
 
-use nut_driver::io::{BlockingServer, Exit, bind_socket, serve_until};
-use nut_driver::{
-    Device, DeviceError, Dstate, Poller, SocketConfig, SocketServer, Timing, TrackingResult,
-    UpdateKind,
-};
-use std::io::{BufRead, BufReader, Write};
+use nut_driver::UpdateKind;
+use nut_driver::io::Exit;
+use nut_driver::{Device, DeviceError, Dstate, Poller, SocketServer, Timing, TrackingResult};
+use nut_testkit::driver::{self, Blocking, Tokio, read_until};
+use std::io::{BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -46,20 +45,6 @@ impl Device for Hanging {
     }
 }
 
-fn read_until(r: &mut BufReader<UnixStream>, last: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    loop {
-        let mut l = String::new();
-        let n = r.read_line(&mut l).expect("read from the driver socket");
-        assert!(n > 0, "the driver closed the socket; got {lines:?}");
-        let done = l.trim_end() == last || l.starts_with(last);
-        lines.push(l.trim_end().to_string());
-        if done {
-            return lines;
-        }
-    }
-}
-
 /// A started poller on a hanging device, its socket server and listener.
 struct Setup {
     _dir: tempfile::TempDir,
@@ -78,11 +63,7 @@ fn setup() -> Setup {
     let (release, release_rx) = mpsc::channel();
     let device = Hanging { entered: entered_tx, release: release_rx, updates: 0 };
     let timing = Timing { poll_interval: Duration::from_millis(50), ..Timing::default() };
-    let mut poller = Poller::new(device, Dstate::new(), timing);
-    poller.start(Instant::now()).unwrap();
-    let mut server = SocketServer::new(SocketConfig::default());
-    server.apply_updates(&poller.take_updates());
-    let listener = bind_socket(&sock).unwrap();
+    let (poller, server, listener) = driver::started(device, Dstate::new(), timing, &sock);
     Setup { _dir: dir, sock, entered, release, poller, server, listener }
 }
 
@@ -129,21 +110,9 @@ fn check_served_while_hanging(
 #[test]
 fn a_hanging_device_never_stalls_the_socket() {
     let Setup { _dir, sock, entered, release, poller, server, listener } = setup();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let rt =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let served = std::thread::spawn(move || {
-        rt.block_on(async move {
-            let listener = tokio::net::UnixListener::from_std(listener).unwrap();
-            serve_until(poller, server, listener, Box::new(|_| {}), async {
-                let _ = stop_rx.await;
-            })
-            .await
-        })
-    });
+    let served = Tokio::start((poller, server, listener), 2);
     check_served_while_hanging(&sock, &entered, &release);
-    let _ = stop_tx.send(());
-    assert!(matches!(served.join().unwrap().unwrap(), Exit::Requested));
+    assert!(matches!(served.stop().unwrap(), Exit::Requested));
     // Let the device thread go (it may be blocked in the next update).
     drop(release);
 }
@@ -151,13 +120,9 @@ fn a_hanging_device_never_stalls_the_socket() {
 #[test]
 fn a_hanging_device_never_stalls_the_blocking_adapter() {
     let Setup { _dir, sock, entered, release, poller, server, listener } = setup();
-    let server =
-        BlockingServer::new(poller, server, listener, Box::new(|_| {})).unwrap().without_signals();
-    let stop = server.stop_handle();
-    let served = std::thread::spawn(move || server.run());
+    let served = Blocking::start((poller, server, listener));
     check_served_while_hanging(&sock, &entered, &release);
-    stop.stop();
-    assert!(matches!(served.join().unwrap().unwrap(), Exit::Requested));
+    assert!(matches!(served.stop().unwrap(), Exit::Requested));
     drop(release);
 }
 
@@ -183,21 +148,9 @@ fn a_fatal_device_error_ends_the_blocking_adapter() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("doomed-ups");
     let timing = Timing { poll_interval: Duration::from_millis(20), ..Timing::default() };
-    let mut poller = Poller::new(Doomed(0), Dstate::new(), timing);
-    poller.start(Instant::now()).unwrap();
-    let mut server = SocketServer::new(SocketConfig::default());
-    server.apply_updates(&poller.take_updates());
-    let listener = bind_socket(&sock).unwrap();
-    let server =
-        BlockingServer::new(poller, server, listener, Box::new(|_| {})).unwrap().without_signals();
-    let stop = server.stop_handle();
-    let served = std::thread::spawn(move || server.run());
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || tx.send(served.join()));
-    let exit = rx.recv_timeout(Duration::from_secs(20));
-    // Never leave the server running, even when the assertion fails.
-    stop.stop();
-    match exit.expect("the adapter ended").unwrap().unwrap() {
+    let served = Blocking::start(driver::started(Doomed(0), Dstate::new(), timing, &sock));
+    // Stopped if it has not ended by then.
+    match served.wait(Duration::from_secs(20)).expect("the adapter ended").unwrap() {
         Exit::Fatal(e) => assert!(e.to_string().contains("caught fire"), "{e}"),
         other => panic!("{other:?}"),
     }

@@ -5,12 +5,11 @@
 #![cfg(all(feature = "io", feature = "inproc"))]
 
 use nut_driver::inproc::InProcess;
-use nut_driver::io::{BlockingServer, Exit, bind_socket, serve_until};
-use nut_driver::{
-    Device, DeviceError, DriverConfig, Dstate, Poller, SocketConfig, SocketServer, Timing,
-    UpdateKind, Waker,
-};
-use std::io::{BufRead, BufReader, Write};
+use nut_driver::io::Exit;
+use nut_driver::{Device, DeviceError, DriverConfig, Dstate, Poller, SocketServer, Timing};
+use nut_driver::{UpdateKind, Waker};
+use nut_testkit::driver::{self, Blocking, Tokio, read_until};
+use std::io::{BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
@@ -86,25 +85,8 @@ fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("woken-ups");
     let (device, go, updates) = device();
-    let mut poller = Poller::new(device, Dstate::new(), timing());
-    poller.start(Instant::now()).unwrap();
-    let mut server = SocketServer::new(SocketConfig::default());
-    server.apply_updates(&poller.take_updates());
-    let listener = bind_socket(&sock).unwrap();
+    let (poller, server, listener) = driver::started(device, Dstate::new(), timing(), &sock);
     Setup { _dir: dir, sock, go, updates, poller, server, listener }
-}
-
-fn read_until(r: &mut BufReader<UnixStream>, want: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    loop {
-        let mut l = String::new();
-        let n = r.read_line(&mut l).expect("read from the driver socket");
-        assert!(n > 0, "the driver closed the socket; got {lines:?}");
-        lines.push(l.trim_end().to_string());
-        if l.trim_end() == want {
-            return lines;
-        }
-    }
 }
 
 /// What `upsd` sees: `OL` in the dump, then `OB` once the device's thread wakes
@@ -130,41 +112,17 @@ fn check_woken(
 #[test]
 fn the_blocking_adapter_updates_a_device_that_wakes_it() {
     let Setup { _dir, sock, go, updates, poller, server, listener } = setup();
-    let server =
-        BlockingServer::new(poller, server, listener, Box::new(|_| {})).unwrap().without_signals();
-    let stop = server.stop_handle();
-    let served = std::thread::spawn(move || server.run());
-    // Stops the server however the test ends.
-    struct Stop(nut_driver::io::StopHandle);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            self.0.stop();
-        }
-    }
-    let guard = Stop(stop);
+    let served = Blocking::start((poller, server, listener));
     check_woken(&sock, &go, &updates);
-    drop(guard);
-    assert!(matches!(served.join().unwrap().unwrap(), Exit::Requested));
+    assert!(matches!(served.stop().unwrap(), Exit::Requested));
 }
 
 #[test]
 fn serve_until_updates_a_device_that_wakes_it() {
     let Setup { _dir, sock, go, updates, poller, server, listener } = setup();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let rt =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let served = std::thread::spawn(move || {
-        rt.block_on(async move {
-            let listener = tokio::net::UnixListener::from_std(listener).unwrap();
-            serve_until(poller, server, listener, Box::new(|_| {}), async {
-                let _ = stop_rx.await;
-            })
-            .await
-        })
-    });
+    let served = Tokio::start((poller, server, listener), 1);
     check_woken(&sock, &go, &updates);
-    let _ = stop_tx.send(());
-    assert!(matches!(served.join().unwrap().unwrap(), Exit::Requested));
+    assert!(matches!(served.stop().unwrap(), Exit::Requested));
 }
 
 #[test]

@@ -8,7 +8,7 @@ mod common;
 use common::{OURS, Setup};
 use nix::sys::signal::Signal;
 use nut_testkit::{Proc, wait_until};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::Command;
@@ -35,19 +35,7 @@ fn ask(sock: &Path, line: &str, last: &str) -> Vec<String> {
     conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut w = conn.try_clone().unwrap();
     w.write_all(line.as_bytes()).unwrap();
-    let mut r = BufReader::new(conn);
-    let mut lines = Vec::new();
-    loop {
-        let mut l = String::new();
-        let n = r.read_line(&mut l).expect("an answer from the driver");
-        assert!(n > 0, "the driver closed the connection; got {lines:?}");
-        let l = l.trim_end().to_string();
-        let done = l.starts_with(last);
-        lines.push(l);
-        if done {
-            return lines;
-        }
-    }
+    nut_testkit::driver::read_until(&mut BufReader::new(conn), last)
 }
 
 fn pollinterval(sock: &Path) -> Option<String> {

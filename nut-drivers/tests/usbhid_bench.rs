@@ -19,11 +19,11 @@
 
 mod common;
 
-use common::{Setup, StopOnDrop, ac_present_report};
-use nut_driver::io::{BlockingServer, bind_socket};
+use common::{Setup, ac_present_report};
 use nut_driver::params::DriverParams;
-use nut_driver::{Dstate, Poller, SocketConfig, SocketServer, Timing};
+use nut_driver::{Dstate, Timing};
 use nut_drivers::usbhid::{DRIVER_VERSION, INTERRUPT_WAIT, Settings, UsbhidUps, VARS};
+use nut_testkit::driver::{self, Blocking};
 use nut_testkit::hid::{Piped, ReplayHid};
 use nut_testkit::{Proc, peer, wait_until};
 use std::io::{BufRead, BufReader, Write};
@@ -329,15 +329,8 @@ fn interrupt_report_reaches_upsd() {
     p.publish(&mut st);
     nut_driver::publish_driver_info(&mut st, "usbhid-ups", DRIVER_VERSION);
     // The binary's adapter: the device thread, and the listener thread it starts.
-    let mut poller = Poller::new(UsbhidUps::new(link, settings), st, timing);
-    poller.start(Instant::now()).unwrap();
-    let mut server = SocketServer::new(SocketConfig::default());
-    server.apply_updates(&poller.take_updates());
-    let listener = bind_socket(&sock).unwrap();
-    let server =
-        BlockingServer::new(poller, server, listener, Box::new(|_| {})).unwrap().without_signals();
-    let stop = StopOnDrop(server.stop_handle());
-    let served = std::thread::spawn(move || server.run());
+    let served =
+        Blocking::start(driver::started(UsbhidUps::new(link, settings), st, timing, &sock));
     assert!(nut_testkit::wait_for_path(&sock, Duration::from_secs(10)));
     s.upsd();
     s.upsc_ready("u");
@@ -365,8 +358,7 @@ fn interrupt_report_reaches_upsd() {
         assert!(now.contains("OB"), "round {round}: {base} -> {now}");
         lat.push(dt);
     }
-    drop(stop);
-    served.join().unwrap().unwrap();
+    served.stop().unwrap();
     lat.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(

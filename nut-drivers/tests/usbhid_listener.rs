@@ -7,35 +7,19 @@
 
 mod common;
 
-use common::{StopOnDrop, ac_present_report};
-use nut_driver::io::{BlockingServer, bind_socket};
-use nut_driver::{Dstate, Poller, SocketConfig, SocketServer, Timing};
+use common::ac_present_report;
+use nut_driver::{Dstate, Timing};
 use nut_drivers::usbhid::{INTERRUPT_WAIT, Settings, UsbhidUps};
+use nut_testkit::driver::{self, Blocking, read_until};
 use nut_testkit::hid::{Piped, ReplayHid};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hid")
-}
-
-/// Lines from the driver socket until one equal to `want` or starting with it.
-fn read_until(r: &mut BufReader<UnixStream>, want: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    loop {
-        let mut l = String::new();
-        let n = r.read_line(&mut l).expect("a line from the driver socket within 10 s");
-        assert!(n > 0, "the driver closed the socket; got {lines:?}");
-        let l = l.trim_end().to_string();
-        let done = l.starts_with(want);
-        lines.push(l);
-        if done {
-            return lines;
-        }
-    }
 }
 
 #[test]
@@ -60,17 +44,10 @@ fn reports_reach_the_socket_through_the_listener_and_survive_a_replug() {
         reconnect_min: Duration::from_millis(50),
         ..Timing::default()
     };
-    let mut poller = Poller::new(UsbhidUps::new(link, settings), Dstate::new(), timing);
-    poller.start(Instant::now()).unwrap();
-    let mut server = SocketServer::new(SocketConfig::default());
-    server.apply_updates(&poller.take_updates());
     let dir = nut_testkit::temp_dir();
     let sock = dir.path().join("usbhid-ups-u");
-    let listener = bind_socket(&sock).unwrap();
-    let server =
-        BlockingServer::new(poller, server, listener, Box::new(|_| {})).unwrap().without_signals();
-    let _stop = StopOnDrop(server.stop_handle());
-    let served = std::thread::spawn(move || server.run());
+    let device = UsbhidUps::new(link, settings);
+    let served = Blocking::start(driver::started(device, Dstate::new(), timing, &sock));
 
     let conn = UnixStream::connect(&sock).unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -97,5 +74,5 @@ fn reports_reach_the_socket_through_the_listener_and_survive_a_replug() {
 
     assert_eq!(own_reads.load(Ordering::SeqCst), 0, "the device thread never waited on the pipe");
     assert_eq!(pipes.load(Ordering::SeqCst), 2, "a listener before and after the replug");
-    assert!(!served.is_finished(), "the server still runs");
+    assert!(served.is_running(), "the server still runs");
 }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod driver;
 pub mod hid;
 pub mod procstat;
 pub mod qxfile;
@@ -16,12 +17,73 @@ use std::time::{Duration, Instant};
 
 pub use tempfile::TempDir;
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
+/// A TCP port on 127.0.0.1 that was free a moment ago, for a server
+/// started next.
+///
+/// Two ways a port that was free is found in use by the server's `bind`
+/// are avoided:
+/// - The port is taken outside the kernel's ephemeral range
+///   (`ip_local_port_range` on Linux). A port from that range, which is
+///   what binding port 0 gives, can become the local end of an outgoing
+///   connection meanwhile; tests running alongside make them all the time.
+/// - The port is checked by binding with `SO_REUSEADDR`, without
+///   listening. A listening socket is copied into every child that another
+///   thread forks before the child's `exec`, and it keeps the port in use
+///   there after it is closed here. A bound socket does not stop a server
+///   that sets `SO_REUSEADDR`, as ours and NUT's `upsd` do.
+///
+/// No port is handed out twice in one process.
 pub fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let (low, high) = ephemeral_range();
+    // At most a few thousand tries: each is one bind.
+    for _ in 0..4096 {
+        let p = random_port();
+        if (low..=high).contains(&p) {
+            continue;
+        }
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if given.contains(&p) || !bindable(p) {
+            continue;
+        }
+        given.push(p);
+        return p;
+    }
+    // Every port outside the range is in use or the range is everything.
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("bind 127.0.0.1:0")
+}
+
+/// Whether 127.0.0.1:`port` can be bound with `SO_REUSEADDR` (no socket
+/// listens there).
+fn bindable(port: u16) -> bool {
+    use socket2::{Domain, Socket, Type};
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    Socket::new(Domain::IPV4, Type::STREAM, None)
+        .and_then(|s| s.set_reuse_address(true).map(|()| s))
+        .and_then(|s| s.bind(&addr.into()))
+        .is_ok()
+}
+
+/// The kernel's range of ports for the local end of outgoing connections
+/// (Linux's default where it cannot be read).
+fn ephemeral_range() -> (u16, u16) {
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range");
+    let mut nums = text.iter().flat_map(|t| t.split_whitespace()).map(str::parse::<u16>);
+    match (nums.next(), nums.next()) {
+        (Some(Ok(low)), Some(Ok(high))) => (low, high),
+        _ => (32768, 60999),
+    }
+}
+
+/// A port from 10000 to 65535, different in every call and every process.
+fn random_port() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    10000 + (h.finish() % (65536 - 10000)) as u16
 }
 
 /// A fresh temporary directory, removed on drop.

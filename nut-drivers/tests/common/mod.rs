@@ -172,12 +172,3 @@ pub fn ac_present_report(hid: &Path, on_mains: i64) -> Vec<u8> {
     ac.insert(&mut report, on_mains).expect("ACPresent fits its report");
     report
 }
-
-/// Stops a blocking driver adapter when dropped, however a test ends.
-pub struct StopOnDrop(pub nut_driver::io::StopHandle);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        self.0.stop();
-    }
-}
