@@ -182,15 +182,25 @@ pub fn signal_pidfile(path: &Path, sig: Signal) -> Result<i32, PidError> {
 }
 
 /// Startup check: whether the process named in `path` is alive. Errors
-/// mean "could not tell" (no file, no number); a PID below 2 or a process
-/// that is gone means "not running".
+/// mean "could not tell" (no file, no number); a PID below 2, a process
+/// that is gone, or one that has exited and waits to be reaped (a zombie:
+/// an orphan under an init that does not reap, as in some containers)
+/// means "not running". NUT counts a zombie as running.
 pub fn is_running(path: &Path) -> Result<bool, PidError> {
     let pid = read_pid_number(path)?;
     match signal_pid(pid, None) {
-        Ok(()) => Ok(true),
+        Ok(()) => Ok(!is_zombie(pid)),
         Err(PidError::Kill(_)) | Err(PidError::InvalidPid(_)) => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// Whether process `pid` has exited and is not yet reaped (its state in
+/// `/proc/<pid>/stat`, after the parenthesised name, is `Z`). False where
+/// there is no `/proc`.
+fn is_zombie(pid: i64) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
 }
 
 /// Checks that process `pid` runs one of `names`: its `/proc/<pid>/comm`
@@ -292,5 +302,24 @@ mod tests {
         assert_eq!(status.signal(), Some(Signal::SIGTERM as i32));
         assert!(!is_running(&pf).unwrap());
         assert!(is_program(pid, &["sleep"]).is_err());
+    }
+
+    /// A process that has exited but is not reaped yet is not running.
+    #[test]
+    fn a_zombie_is_not_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let pf = dir.path().join("true.pid");
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        write_pid(&pf, child.id()).unwrap();
+        let pid = i64::from(child.id());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !is_zombie(pid) && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        assert!(is_zombie(pid), "the child never exited");
+        assert!(alive(pid as i32), "a zombie still takes signal 0");
+        assert!(!is_running(&pf).unwrap());
+        child.wait().unwrap();
+        assert!(!is_zombie(pid));
     }
 }

@@ -237,6 +237,13 @@ fn run() -> Result<ExitCode, String> {
                 let mut st = stack.lock().map_err(|_| "lock poisoned")?;
                 // Like a machine booting after the UPS cut its power: upsd
                 // (whose FSD flag is gone with it) and upsmon start afresh.
+                // Nothing of the old upsmon survives (its monitoring child
+                // may outlive the parent that ran SHUTDOWNCMD for a moment),
+                // and /run is empty again: a PID file left behind would
+                // make the new upsmon refuse to start while that child, or
+                // its zombie, is still there.
+                st.upsmon.stop();
+                let _ = std::fs::remove_file(state.join("upsmon.pid"));
                 st.upsd.stop();
                 st.upsd = start_upsd()?;
                 // upsmon starts once upsd serves the UPS again, as it would
