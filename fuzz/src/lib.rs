@@ -19,14 +19,14 @@ pub mod netxml;
 pub mod qx;
 pub mod server;
 pub mod snmp;
+mod structured;
 pub mod upslog;
 pub mod upssched;
-mod structured;
 
 pub use apc::{apc_answer, apc_session};
 pub use hid::{hid_descriptor, hid_report};
 pub use hid_mapping::hid_mapping;
-pub use netxml::netxml;
+pub use netxml::{http_auth, http_response, netxml};
 pub use qx::{qx_answer, qx_session};
 pub use snmp::snmp_value;
 

@@ -1,5 +1,7 @@
-//! Fuzz target body for `nut-netxml`: pages through the mge-xml mapping
-//! and the session, and the SET form.
+//! Fuzz target bodies for `nut-netxml`: pages through the mge-xml mapping
+//! and the session, and the SET form (`netxml`); `WWW-Authenticate`
+//! challenges and the answers to them (`http_auth`); the card's HTTP
+//! answers (`http_response`).
 
 use nut_netxml::{Mapper, Options, Outcome, Session, apply_page, form_request, table};
 use nut_proto::publish::{MAX_VALUE_LEN, Publish, Recorder};
@@ -110,5 +112,50 @@ pub fn netxml(data: &[u8]) {
         let mut m = Mapper::new(Options::default());
         apply_page(&mut m, "/form", &body.as_bytes()[start..end], &mut Recorder::new())
             .expect("the SET form is well-formed XML");
+    }
+}
+
+/// `WWW-Authenticate` values: the challenges read stay within their
+/// bounds, and the `Authorization` answer to them, which echoes the
+/// card's realm, nonce and opaque, never carries a line break (no header
+/// injection).
+pub fn http_auth(data: &[u8]) {
+    use nut_netxml::auth::{Auth, MAX_ITEMS, parse_challenges};
+    let text = String::from_utf8_lossy(data);
+    let challenges = parse_challenges(&text);
+    assert!(challenges.len() <= MAX_ITEMS);
+    for c in &challenges {
+        assert!(!c.scheme.is_empty());
+        assert!(c.params.len() <= MAX_ITEMS);
+    }
+    if let Some(mut auth) = Auth::choose(&challenges, "ad\"min", "se\\cret") {
+        for _ in 0..2 {
+            let v = auth.authorization("GET", "/upsprop.xml", "0a4f113b");
+            assert!(!v.contains(['\r', '\n']), "line break in {v:?}");
+        }
+    }
+}
+
+/// The card's HTTP answers, pushed in pieces of 1 to 64 bytes (byte 0
+/// sets the size), then the end of the connection: no panic, a body
+/// within the reader's limit, a three-digit status.
+pub fn http_response(data: &[u8]) {
+    use nut_netxml::http::{Progress, Response, ResponseReader};
+    const LIMIT: usize = 4096;
+    let check = |r: Response| {
+        assert!(r.body.len() <= LIMIT, "body of {} bytes", r.body.len());
+        assert!(r.status <= 999);
+    };
+    let Some((&first, rest)) = data.split_first() else { return };
+    let mut reader = ResponseReader::new(LIMIT);
+    for piece in rest.chunks(usize::from(first % 64) + 1) {
+        match reader.push(piece) {
+            Ok(Progress::More) => {}
+            Ok(Progress::Done(r)) => return check(r),
+            Err(_) => return,
+        }
+    }
+    if let Ok(r) = reader.finish() {
+        check(r);
     }
 }

@@ -151,3 +151,13 @@ fn snmp_value() {
 fn netxml() {
     run_seeds("netxml", nut_fuzz::netxml);
 }
+
+#[test]
+fn http_auth() {
+    run_seeds("http_auth", nut_fuzz::http_auth);
+}
+
+#[test]
+fn http_response() {
+    run_seeds("http_response", nut_fuzz::http_response);
+}

@@ -150,6 +150,20 @@ impl TlsOptions {
         Ok(Prepared { config: Arc::new(self.client_config()?), server_name, name })
     }
 
+    /// What a TLS connection to `host` made elsewhere needs (`netxml-ups`
+    /// uses it for `https://` cards): the rustls configuration these
+    /// options describe (trusted roots, verification, client certificate;
+    /// ring provider, TLS 1.2 and 1.3) and the name the server's
+    /// certificate must carry ([`TlsOptions::server_name`], else `host`).
+    /// [`TlsOptions::mode`] plays no part in it.
+    pub fn client_parts(
+        &self,
+        host: &str,
+    ) -> Result<(Arc<ClientConfig>, ServerName<'static>), TlsError> {
+        let p = self.prepare(host)?;
+        Ok((p.config, p.server_name))
+    }
+
     fn client_config(&self) -> Result<ClientConfig, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = ClientConfig::builder_with_provider(provider.clone())

@@ -1,20 +1,23 @@
 //! `netxml-ups`: NUT 2.8.0's driver for Eaton/MGE network cards that
 //! speak XML over HTTP.
 //!
-//! The pages, the XML mapping, status and alarms, and the SET form are
-//! `nut-netxml`'s (sans-IO); this module adds the HTTP client
+//! The pages, the XML mapping, status and alarms, the SET form, the
+//! reading of HTTP answers and authentication are `nut-netxml`'s
+//! (sans-IO); this module adds the HTTP client
 //! ([`HttpClient`], a small HTTP/1.1 client over `std::net::TcpStream`),
 //! the settings ([`Settings`], NUT's options and defaults) and the driver
 //! ([`NetxmlUps`], a [`Device`]).
 //!
 //! The client is written here rather than taken from a crate: the driver
-//! needs only `GET` and a form `POST` with a small body, HTTP Basic
-//! authentication when the card asks for it, a timeout on every socket
-//! operation and a cap on what it reads. About 200 lines do that with no
-//! new dependency; a general client (`ureq`) brings its own TLS, cookie,
-//! proxy and redirect stacks. `https://` URLs are refused at start-up
-//! (NUT 2.8.0 accepts them through neon); Digest authentication is not
-//! supported.
+//! needs only `GET` and a form `POST` with a small body, authentication
+//! when the card asks for it, a timeout on every socket operation and a
+//! cap on what it reads; a general client (`ureq`) brings its own cookie,
+//! proxy and redirect stacks. Basic and Digest authentication answer the
+//! card's challenge as neon's defaults do ([`nut_netxml::auth`]). An
+//! `https://` card is reached through rustls (the configuration is
+//! `nut-client`'s [`TlsOptions`]): its certificate must chain to the
+//! system's trust store (`SSL_CERT_FILE`/`SSL_CERT_DIR` replace it) and
+//! name the host of `port`, as NUT's neon requires.
 //!
 //! Failures never end the driver once it runs: a card that does not
 //! answer makes the data stale and the driver reconnects (connection
@@ -22,12 +25,17 @@
 //! error, malformed or oversized XML) is logged and, when more than one
 //! of the three pages of a poll fails, the data is stale.
 
+use nut_client::tls::TlsOptions;
 use nut_driver::params::{DriverParams, VarKind, VarSpec};
 use nut_driver::{Device, DeviceError, Dstate, Message, UpdateKind};
+use nut_netxml::auth::Auth;
+use nut_netxml::http::{HttpError, Progress, ResponseReader};
 use nut_netxml::{Error as XmlError, Method, Options, Outcome, Request, Session};
 use nut_proto::sock::TrackingResult;
+use rustls::pki_types::ServerName;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// `netxml-ups`'s version, as NUT 2.8.0's.
@@ -38,9 +46,6 @@ pub const DEFAULT_TIMEOUT: u64 = 5;
 
 /// Default `shutdown_duration` (seconds).
 pub const DEFAULT_SHUTDOWN_DURATION: i64 = 120;
-
-/// The largest response header block read, in bytes.
-const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 const fn sensitive(name: &'static str, desc: &'static str) -> VarSpec {
     VarSpec { name, kind: VarKind::Value, sensitive: true, desc }
@@ -67,24 +72,27 @@ pub enum SettingsError {
     /// A number out of range.
     #[error("{0}")]
     Invalid(&'static str),
-    /// `port` is not an `http://host[:port]` URL.
+    /// `port` is not an `http[s]://host[:port]` URL.
     #[error("invalid hostname '{0}'")]
     Port(String),
-    /// `port` is an `https://` URL.
-    #[error("{0}: https is not supported by this driver (use http)")]
-    Https(String),
 }
 
 /// Everything `netxml-ups` needs from its settings.
-#[derive(Clone, Debug)]
+/// Its `Debug` shows no password.
+#[derive(Clone)]
 pub struct Settings {
     /// The card's host (name or address, IPv6 without brackets).
     pub host: String,
-    /// The card's TCP port (80 by default).
+    /// The card's TCP port (80 by default, 443 for https).
     pub tcp_port: u16,
+    /// `Some` for an `https://` card: how its certificate is checked
+    /// ([`TlsOptions::require`], the system's trust store and the host of
+    /// `port`, from [`Settings::from_params`]; its `ca_path`, `verify`,
+    /// `server_name` and `client_cert` are honoured, its `mode` is not).
+    pub tls: Option<TlsOptions>,
     /// `timeout`: connect, read and write timeout of every request.
     pub timeout: Duration,
-    /// `login` and `password` for HTTP Basic authentication.
+    /// `login` and `password`, for HTTP Basic or Digest authentication.
     pub credentials: (String, String),
     /// `do_convert_deci`, `shutdown_duration`.
     pub options: Options,
@@ -94,11 +102,39 @@ pub struct Settings {
     pub subscribe: bool,
 }
 
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("host", &self.host)
+            .field("tcp_port", &self.tcp_port)
+            .field("tls", &self.tls)
+            .field("timeout", &self.timeout)
+            .field("login", &self.credentials.0)
+            .field("options", &self.options)
+            .field("shutdown_timer", &self.shutdown_timer)
+            .field("subscribe", &self.subscribe)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("https", &self.tls.is_some())
+            .field("timeout", &self.timeout)
+            .field("login", &self.credentials.0)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Settings {
     /// Reads and checks the settings.
     pub fn from_params(params: &DriverParams) -> Result<Self, SettingsError> {
         let port = params.port.clone().unwrap_or_default();
-        let (host, tcp_port) = parse_url(&port)?;
+        let url = parse_url(&port)?;
         let atoi = nut_netxml::map::atoi;
         let timeout = params.get("timeout").map_or(DEFAULT_TIMEOUT as i32, atoi);
         if timeout < 1 {
@@ -119,8 +155,9 @@ impl Settings {
             ));
         }
         Ok(Settings {
-            host,
-            tcp_port,
+            host: url.host,
+            tcp_port: url.port,
+            tls: url.https.then(TlsOptions::require),
             timeout: Duration::from_secs(u64::from(timeout.unsigned_abs())),
             credentials: (
                 params.get("login").unwrap_or_default().to_string(),
@@ -136,18 +173,29 @@ impl Settings {
     }
 }
 
-/// Splits `http://host[:port][/...]` (or `host[:port]`) into host and
-/// port.
-pub fn parse_url(url: &str) -> Result<(String, u16), SettingsError> {
+/// Where the card is: `port` split up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardUrl {
+    /// Host name or address (IPv6 without brackets).
+    pub host: String,
+    /// TCP port (the scheme's default when the URL has none).
+    pub port: u16,
+    /// The scheme is `https`.
+    pub https: bool,
+}
+
+/// Splits `http[s]://host[:port][/...]` (or `host[:port]`, which is http)
+/// into host, port and scheme.
+pub fn parse_url(url: &str) -> Result<CardUrl, SettingsError> {
     let bad = || SettingsError::Port(url.to_string());
-    let rest = if let Some(r) = strip_prefix_ci(url, "http://") {
-        r
-    } else if strip_prefix_ci(url, "https://").is_some() {
-        return Err(SettingsError::Https(url.to_string()));
+    let (rest, https) = if let Some(r) = strip_prefix_ci(url, "http://") {
+        (r, false)
+    } else if let Some(r) = strip_prefix_ci(url, "https://") {
+        (r, true)
     } else if url.contains("://") {
         return Err(bad());
     } else {
-        url
+        (url, false)
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let authority = authority.rsplit('@').next().unwrap_or("");
@@ -164,10 +212,14 @@ pub fn parse_url(url: &str) -> Result<(String, u16), SettingsError> {
         return Err(bad());
     }
     let port = match port {
-        None | Some("") => 80,
+        None | Some("") => default_port(https),
         Some(p) => p.parse::<u16>().ok().filter(|&p| p > 0).ok_or_else(bad)?,
     };
-    Ok((host.to_string(), port))
+    Ok(CardUrl { host: host.to_string(), port, https })
+}
+
+const fn default_port(https: bool) -> u16 {
+    if https { 443 } else { 80 }
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -176,50 +228,62 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     .then(|| &s[prefix.len()..])
 }
 
-/// An HTTP answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Response {
-    /// The status code.
-    pub status: u16,
-    /// The body (chunked transfer decoded).
-    pub body: Vec<u8>,
-}
+pub use nut_netxml::http::Response;
 
 /// A minimal HTTP/1.1 client: one connection per request
-/// (`Connection: close`), every connect, read and write bounded by the
-/// timeout and the whole request by four times it, bodies capped at
-/// [`nut_netxml::MAX_DOCUMENT_BYTES`].
-#[derive(Clone, Debug)]
+/// (`Connection: close`), every connect, read and write (and the TLS
+/// handshake) bounded by the timeout and the whole request by four times
+/// it, bodies capped at [`nut_netxml::MAX_DOCUMENT_BYTES`]. Its `Debug`
+/// shows no password.
+#[derive(Clone)]
 pub struct HttpClient {
     host: String,
     port: u16,
+    /// For https: the TLS configuration and the name the card's
+    /// certificate must carry, or why they could not be made (reported by
+    /// every request).
+    tls: Option<Result<(Arc<rustls::ClientConfig>, ServerName<'static>), String>>,
     timeout: Duration,
     credentials: (String, String),
-    /// Send credentials without waiting for a 401 (set after the first
-    /// challenge).
-    send_auth: bool,
+    /// How requests are authenticated since the card's last challenge.
+    auth: Option<Auth>,
 }
 
-fn base64(input: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::new();
-    for c in input.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= c.len() {
-                s.push(char::from(T[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                s.push('=');
-            }
+/// A connection to the card.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            // A card that closes without TLS's close_notify ends the
+            // stream as a plain close would: a body framed by
+            // Content-Length or chunks is still checked to be complete.
+            Conn::Tls(s) => match s.read(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
+                r => r,
+            },
         }
     }
-    s
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(s) => s.flush(),
+        }
+    }
 }
 
 struct Deadline(Instant);
@@ -233,16 +297,30 @@ impl Deadline {
 impl HttpClient {
     /// A client for the card in `settings`.
     pub fn new(settings: &Settings) -> Self {
+        let tls = settings
+            .tls
+            .as_ref()
+            .map(|t| t.client_parts(&settings.host).map_err(|e| format!("https: {e}")));
         HttpClient {
             host: settings.host.clone(),
             port: settings.tcp_port,
+            tls,
             timeout: settings.timeout,
             credentials: settings.credentials.clone(),
-            send_auth: false,
+            auth: None,
         }
     }
 
-    fn connect(&self) -> Result<TcpStream, String> {
+    fn connect(&self) -> Result<Conn, String> {
+        let tcp = self.connect_tcp()?;
+        let Some(tls) = &self.tls else { return Ok(Conn::Plain(tcp)) };
+        let (config, name) = tls.clone()?;
+        let conn =
+            rustls::ClientConnection::new(config, name).map_err(|e| format!("https: {e}"))?;
+        Ok(Conn::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))))
+    }
+
+    fn connect_tcp(&self) -> Result<TcpStream, String> {
         let addrs: Vec<SocketAddr> = (self.host.as_str(), self.port)
             .to_socket_addrs()
             .map_err(|e| format!("cannot resolve {}: {e}", self.host))?
@@ -262,40 +340,50 @@ impl HttpClient {
         Err(last)
     }
 
-    /// Sends a request and reads the answer; on a 401 with a Basic
-    /// challenge, sends it again with `login`/`password`.
+    /// Sends a request and reads the answer. On a 401 whose challenge can
+    /// be answered (Digest, else Basic), sends it once more with
+    /// `login`/`password`; later requests answer that challenge at once.
     pub fn send(&mut self, req: &Request) -> Result<Response, XmlError> {
-        let resp = self.send_once(req, self.send_auth)?;
-        if resp.status == 401 && !self.send_auth {
-            self.send_auth = true;
-            return self.send_once(req, true);
+        let resp = self.send_once(req)?;
+        if resp.status != 401 {
+            return Ok(resp);
         }
-        Ok(resp)
+        let challenges: Vec<_> =
+            resp.challenges.iter().flat_map(|h| nut_netxml::auth::parse_challenges(h)).collect();
+        let (user, password) = &self.credentials;
+        match Auth::choose(&challenges, user, password) {
+            Some(auth) => {
+                self.auth = Some(auth);
+                self.send_once(req)
+            }
+            None => Ok(resp),
+        }
     }
 
-    fn send_once(&self, req: &Request, auth: bool) -> Result<Response, XmlError> {
+    fn send_once(&mut self, req: &Request) -> Result<Response, XmlError> {
         let transport = |reason: String| XmlError::Transport { url: req.path.clone(), reason };
         let deadline = Deadline(Instant::now() + self.timeout * 4);
         let mut s = self.connect().map_err(transport)?;
         let host =
             if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        let method = match req.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        };
         let mut head = format!(
-            "{} {} HTTP/1.1\r\nHost: {}{}\r\nUser-Agent: {}\r\nAccept: */*\r\nConnection: close\r\n",
-            match req.method {
-                Method::Get => "GET",
-                Method::Post => "POST",
-            },
+            "{method} {} HTTP/1.1\r\nHost: {}{}\r\nUser-Agent: {}\r\nAccept: */*\r\nConnection: close\r\n",
             req.path,
             host,
-            if self.port == 80 { String::new() } else { format!(":{}", self.port) },
+            if self.port == default_port(self.tls.is_some()) {
+                String::new()
+            } else {
+                format!(":{}", self.port)
+            },
             nut_netxml::VERSION,
         );
-        if auth {
-            let (l, p) = &self.credentials;
-            head.push_str(&format!(
-                "Authorization: Basic {}\r\n",
-                base64(format!("{l}:{p}").as_bytes())
-            ));
+        if let Some(auth) = &mut self.auth {
+            let value = auth.authorization(method, &req.path, &client_nonce());
+            head.push_str(&format!("Authorization: {value}\r\n"));
         }
         if let Some(ct) = req.content_type {
             head.push_str(&format!("Content-Type: {ct}\r\n"));
@@ -306,139 +394,48 @@ impl HttpClient {
         head.push_str("\r\n");
         let mut out = head.into_bytes();
         out.extend_from_slice(&req.body);
-        s.write_all(&out).map_err(|e| transport(format!("send failed: {e}")))?;
+        s.write_all(&out)
+            .and_then(|()| s.flush())
+            .map_err(|e| transport(format!("send failed: {e}")))?;
         self.read_response(&mut s, &req.path, &deadline)
     }
 
     fn read_response(
         &self,
-        s: &mut TcpStream,
+        s: &mut Conn,
         url: &str,
         deadline: &Deadline,
     ) -> Result<Response, XmlError> {
         let transport = |reason: String| XmlError::Transport { url: url.to_string(), reason };
         let limit = nut_netxml::MAX_DOCUMENT_BYTES;
-        let mut buf = Vec::new();
+        let fail = |e: HttpError| match e {
+            HttpError::TooLarge { size, limit } => {
+                XmlError::TooLarge { url: url.to_string(), size, limit }
+            }
+            e => transport(e.to_string()),
+        };
+        let mut reader = ResponseReader::new(limit);
         let mut chunk = [0u8; 8192];
-        // the header block
-        let head_end = loop {
-            if let Some(i) = find(&buf, b"\r\n\r\n") {
-                break i;
-            }
-            if buf.len() > MAX_HEADER_BYTES {
-                return Err(transport(format!(
-                    "response header longer than {MAX_HEADER_BYTES} bytes"
-                )));
-            }
-            deadline.check(url).map_err(transport)?;
-            let n = s.read(&mut chunk).map_err(|e| transport(format!("read failed: {e}")))?;
-            if n == 0 {
-                return Err(transport("connection closed before the response header".into()));
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-        let mut rest = buf[head_end + 4..].to_vec();
-        let mut lines = head.split("\r\n");
-        let status_line = lines.next().unwrap_or("");
-        let status = status_line
-            .strip_prefix("HTTP/1.")
-            .and_then(|r| r.get(2..5))
-            .and_then(|c| c.parse::<u16>().ok())
-            .ok_or_else(|| transport(format!("bad status line {status_line:?}")))?;
-        let mut length: Option<usize> = None;
-        let mut chunked = false;
-        for l in lines {
-            let Some((k, v)) = l.split_once(':') else { continue };
-            let v = v.trim();
-            if k.eq_ignore_ascii_case("content-length") {
-                length =
-                    Some(v.parse().map_err(|_| transport(format!("bad Content-Length {v:?}")))?);
-            } else if k.eq_ignore_ascii_case("transfer-encoding") {
-                chunked = v.to_ascii_lowercase().contains("chunked");
-            }
-        }
-        let too_large = |size: usize| XmlError::TooLarge { url: url.to_string(), size, limit };
-        if let Some(n) = length
-            && n > limit
-            && !chunked
-        {
-            return Err(too_large(n));
-        }
-        // read the rest: up to Content-Length, or to the end (chunked
-        // bodies are framed by their sizes, but the card closes anyway)
-        let want = if chunked { None } else { length };
         loop {
-            if want.is_some_and(|w| rest.len() >= w) {
-                rest.truncate(want.unwrap_or(0));
-                break;
-            }
-            if rest.len() > limit + 64 * 1024 {
-                return Err(too_large(rest.len()));
-            }
-            if chunked && chunks_complete(&rest) {
-                break;
-            }
             deadline.check(url).map_err(transport)?;
             let n = s.read(&mut chunk).map_err(|e| transport(format!("read failed: {e}")))?;
             if n == 0 {
-                if let Some(w) = want {
-                    return Err(transport(format!(
-                        "connection closed after {} of {w} body bytes",
-                        rest.len()
-                    )));
-                }
-                break;
+                return reader.finish().map_err(fail);
             }
-            rest.extend_from_slice(&chunk[..n]);
-        }
-        let body = if chunked { dechunk(&rest).map_err(transport)? } else { rest };
-        if body.len() > limit {
-            return Err(too_large(body.len()));
-        }
-        Ok(Response { status, body })
-    }
-}
-
-/// Whether a chunked body is complete (its last, empty chunk has come),
-/// walking the chunk sizes without copying.
-fn chunks_complete(mut data: &[u8]) -> bool {
-    loop {
-        let Some(eol) = find(data, b"\r\n") else { return false };
-        let text = String::from_utf8_lossy(&data[..eol]);
-        let Ok(size) = usize::from_str_radix(text.split(';').next().unwrap_or("").trim(), 16)
-        else {
-            // malformed: stop reading, dechunk reports it
-            return true;
-        };
-        if size == 0 {
-            return true;
-        }
-        match eol.checked_add(2 + size + 2) {
-            Some(next) if next <= data.len() => data = &data[next..],
-            _ => return false,
+            if let Progress::Done(r) = reader.push(&chunk[..n]).map_err(fail)? {
+                return Ok(r);
+            }
         }
     }
 }
 
-fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    loop {
-        let eol = find(data, b"\r\n").ok_or("chunked body ends inside a chunk size")?;
-        let size_text = String::from_utf8_lossy(&data[..eol]);
-        let size_text = size_text.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| format!("bad chunk size {size_text:?}"))?;
-        data = &data[eol + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        if data.len() < size + 2 {
-            return Err("chunked body ends inside a chunk".into());
-        }
-        out.extend_from_slice(&data[..size]);
-        data = &data[size + 2..];
-    }
+/// A Digest client nonce: 64 bits from the standard library's randomly
+/// keyed SipHash (keys from the operating system), in hex.
+fn client_nonce() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    // Every RandomState has keys of its own.
+    let h = std::collections::hash_map::RandomState::new().build_hasher();
+    format!("{:016x}", h.finish())
 }
 
 /// The `netxml-ups` device.
@@ -608,28 +605,15 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(parse_url("http://10.0.0.1").unwrap(), ("10.0.0.1".into(), 80));
-        assert_eq!(parse_url("HTTP://card:8080/").unwrap(), ("card".into(), 8080));
-        assert_eq!(parse_url("http://[::1]:81").unwrap(), ("::1".into(), 81));
-        assert_eq!(parse_url("card").unwrap(), ("card".into(), 80));
-        assert!(matches!(parse_url("https://card"), Err(SettingsError::Https(_))));
+        let url = |host: &str, port, https| CardUrl { host: host.into(), port, https };
+        assert_eq!(parse_url("http://10.0.0.1").unwrap(), url("10.0.0.1", 80, false));
+        assert_eq!(parse_url("HTTP://card:8080/").unwrap(), url("card", 8080, false));
+        assert_eq!(parse_url("http://[::1]:81").unwrap(), url("::1", 81, false));
+        assert_eq!(parse_url("card").unwrap(), url("card", 80, false));
+        assert_eq!(parse_url("https://card").unwrap(), url("card", 443, true));
+        assert_eq!(parse_url("HTTPS://[::1]:8443/x").unwrap(), url("::1", 8443, true));
         for bad in ["", "http://", "http://a:0", "http://a:x", "ftp://a", "http://[::1"] {
             assert!(parse_url(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn base64_and_chunks() {
-        assert_eq!(base64(b"admin:secret"), "YWRtaW46c2VjcmV0");
-        assert_eq!(base64(b"a"), "YQ==");
-        assert_eq!(base64(b"ab"), "YWI=");
-        assert_eq!(dechunk(b"3\r\nabc\r\n2;x\r\nde\r\n0\r\n\r\n").unwrap(), b"abcde");
-        assert!(dechunk(b"zz\r\n").is_err());
-        assert!(dechunk(b"5\r\nab").is_err());
-        assert!(chunks_complete(b"0\r\n\r\n"));
-        assert!(chunks_complete(b"3\r\nabc\r\n0\r\n"));
-        assert!(!chunks_complete(b"3\r\nabc\r\n"));
-        assert!(!chunks_complete(b"3\r\nab"));
-        assert!(chunks_complete(b"zz\r\n"));
     }
 }

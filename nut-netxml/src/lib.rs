@@ -2,7 +2,9 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod auth;
 mod error;
+pub mod http;
 pub mod map;
 mod parse;
 mod session;

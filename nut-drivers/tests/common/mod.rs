@@ -16,6 +16,8 @@ pub struct Setup {
     pub state: PathBuf,
     pub port: u16,
     pub procs: Vec<Proc>,
+    /// More environment for every program started (`SSL_CERT_FILE`, ...).
+    pub extra_env: Vec<(String, PathBuf)>,
 }
 
 pub const OURS: &str = env!("CARGO_BIN_EXE_dummy-ups");
@@ -38,7 +40,7 @@ impl Setup {
             "[admin]\n  password = secret\n  actions = SET\n  instcmds = ALL\n",
         )
         .unwrap();
-        Setup { dir, etc, state, port, procs: Vec::new() }
+        Setup { dir, etc, state, port, procs: Vec::new(), extra_env: Vec::new() }
     }
 
     pub fn write(&self, name: &str, content: &[u8]) {
@@ -50,6 +52,9 @@ impl Setup {
             .env("NUT_STATEPATH", &self.state)
             .env("NUT_ALTPIDPATH", &self.state)
             .env_remove("RUST_LOG");
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
     }
 
     pub fn socket(&self, ups: &str) -> PathBuf {
