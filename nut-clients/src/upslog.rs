@@ -294,10 +294,9 @@ fn watch_signals() -> std::io::Result<mpsc::Receiver<Signal>> {
 
 /// Switches to `user` when running as root (groups, then group, then
 /// user), with NUT's messages.
-fn become_user(io: &mut Io<'_>, user: &nix::unistd::User) -> Res {
+fn become_user(user: &nix::unistd::User) -> Result<(), String> {
     use nut_daemon::privs::{Groups, switch_to};
-    switch_to(user, Groups::FromDatabase)
-        .map_err(|e| fatal(io, &format!("{}: {}", e.step, e.errno.desc())))
+    switch_to(user, Groups::FromDatabase).map_err(|e| format!("{}: {}", e.step, e.errno.desc()))
 }
 
 /// Runs `upslog` with `argv` (program name first); returns the exit status
@@ -347,13 +346,24 @@ fn main(argv: &[String], io: &mut Io<'_>) -> Res {
         let _ = io.stdout.flush();
         nix::unistd::daemon(true, false)
             .map_err(|e| fatal(io, &format!("Unable to enter background mode: {}", e.desc())))?;
+        // As NUT's: in the background, messages go to syslog (standard
+        // error is gone).
+        nut_daemon::Logging::debug(0).init_bare(crate::upsmon_os::syslog::Writer::new("upslog"));
+        tracing::info!("Startup successful");
     }
-    // The foreground messages NUT's logger also prints on stderr.
+    // Messages: on stderr in the foreground, to syslog in the background.
     let note = |io: &mut Io<'_>, msg: &str| {
-        tracing::info!("{msg}");
         if foreground {
             let _ = writeln!(io.stderr, "{msg}");
+        } else {
+            tracing::info!("{msg}");
         }
+    };
+    let fatal = |io: &mut Io<'_>, msg: &str| {
+        if !foreground {
+            tracing::error!("{msg}");
+        }
+        fatal(io, msg)
     };
     let signals = watch_signals()
         .map_err(|e| fatal(io, &format!("Can't install signal handlers: {}", strerror(&e))))?;
@@ -365,7 +375,7 @@ fn main(argv: &[String], io: &mut Io<'_>) -> Res {
             false
         }
     };
-    become_user(io, &user)?;
+    become_user(&user).map_err(|m| fatal(io, &m))?;
     let template = Template::parse(o.format.as_bytes());
     let interval = Duration::from_secs(o.interval.max(1).unsigned_abs());
     let pid = std::process::id();

@@ -381,63 +381,14 @@ fn block_signals() -> nix::Result<()> {
     sigprocmask(SigmaskHow::SIG_BLOCK, Some(&control_signals()), None)
 }
 
-/// One log line for syslog, sent when dropped (used once in the background,
-/// where standard error is gone).
-struct SyslogLine {
-    severity: upsmon_os::Severity,
-    buf: Vec<u8>,
-}
-
-impl std::io::Write for SyslogLine {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Drop for SyslogLine {
-    fn drop(&mut self) {
-        use upsmon_os::syslog;
-        let text = String::from_utf8_lossy(&self.buf);
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let ts = syslog::rfc3164_timestamp(secs);
-        let line = syslog::format_message(
-            self.severity,
-            "upsmon",
-            std::process::id(),
-            &ts,
-            text.trim_end(),
-        );
-        // No fallback through `tracing` here: that would loop.
-        let _ = std::os::unix::net::UnixDatagram::unbound()
-            .and_then(|d| d.send_to(&line, syslog::socket()));
-    }
-}
-
-struct Syslog;
-
-impl nut_daemon::MakeLogWriter for Syslog {
-    type Writer = SyslogLine;
-    fn make_writer_for(&self, meta: &tracing::Metadata<'_>) -> SyslogLine {
-        use upsmon_os::Severity as S;
-        let severity = match *meta.level() {
-            tracing::Level::ERROR => S::Err,
-            tracing::Level::WARN => S::Warning,
-            _ => S::Info,
-        };
-        SyslogLine { severity, buf: Vec::new() }
-    }
-}
-
 /// Logs to standard error, or to syslog once in the background.
 fn init_tracing(level: u32, background: bool) {
     let logging = nut_daemon::Logging::debug(level);
-    if background { logging.init_bare(Syslog) } else { logging.init() }
+    if background {
+        logging.init_bare(upsmon_os::syslog::Writer::new("upsmon"))
+    } else {
+        logging.init()
+    }
 }
 
 /// The whole program; returns the exit code.

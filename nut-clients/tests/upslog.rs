@@ -370,3 +370,83 @@ fn startup_errors_match_debian() {
         assert!(a.1.contains("usage: upslog"), "{}", a.1);
     }
 }
+
+/// A process that went to the background, named by its PID file: killed
+/// when dropped, however the test ends.
+struct Detached(PathBuf);
+
+impl Detached {
+    fn pid(&self) -> Option<nix::unistd::Pid> {
+        let text = std::fs::read_to_string(&self.0).ok()?;
+        text.trim().parse().ok().map(nix::unistd::Pid::from_raw)
+    }
+}
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid() {
+            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+        }
+    }
+}
+
+/// Without `-F`, logging to a file, upslog goes to the background as NUT's
+/// does; its own messages then go to syslog (a datagram socket of the
+/// test's, named by `NUT_RS_SYSLOG_SOCKET`) in the form glibc's `syslog()`
+/// sends, under `upslog[pid]`.
+#[test]
+fn background_mode_logs_to_syslog() {
+    use std::os::unix::net::UnixDatagram;
+    let server = start(Which::Ours);
+    let target = format!("dummy@{}", server.host());
+    let dir = temp_dir();
+    let sock_path = dir.path().join("log.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let log = dir.path().join("ups.log");
+    let daemon = Detached(dir.path().join("bg.pid"));
+    let mut cmd = Command::new(ours());
+    cmd.args(["-u", "root", "-i", "3600", "-s", &target, "-f", "%VAR ups.status%", "-p"])
+        .arg(&daemon.0)
+        .arg("-l")
+        .arg(&log)
+        .env("NUT_RS_SYSLOG_SOCKET", &sock_path)
+        .env_remove("RUST_LOG");
+    let mut launcher = Proc::spawn("launcher", cmd, dir.path());
+    let returned = wait_until(Duration::from_secs(10), Duration::from_millis(20), || {
+        launcher.try_exit().is_some()
+    });
+    assert!(returned, "the launcher did not return:\n{}", launcher.log());
+    assert_eq!(launcher.try_exit(), Some(Some(0)), "{}", launcher.log());
+    assert_eq!(wait_lines(&log, 1), ["OL"]);
+    let pid = daemon.pid().expect("a PID file");
+    let recv_until = |want: &str| {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 2048];
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(n) = sock.recv(&mut buf) {
+                let m = String::from_utf8_lossy(&buf[..n]).into_owned();
+                if m.ends_with(want) {
+                    return m;
+                }
+                got.push(m);
+            }
+        }
+        panic!("no syslog message {want:?}: {got:?}");
+    };
+    // As NUT's background(): a first message once detached.
+    recv_until("Startup successful");
+    nix::sys::signal::kill(pid, Signal::SIGHUP).unwrap();
+    let m = recv_until("Signal 1: reopening log file");
+    // `<30>` is LOG_DAEMON | LOG_INFO; then `Mmm dd hh:mm:ss upslog[pid]: `.
+    let (head, _) = m.split_once("]: ").expect("ident[pid]: message");
+    assert!(head.starts_with("<30>"), "{m}");
+    assert!(head.ends_with(&format!(" upslog[{pid}")), "{m}");
+    assert_eq!(head.len(), "<30>Nov 25 08:33:22 upslog[".len() + pid.to_string().len(), "{m}");
+    nix::sys::signal::kill(pid, Signal::SIGTERM).unwrap();
+    recv_until("Signal 15: exiting");
+    let gone =
+        wait_until(Duration::from_secs(10), Duration::from_millis(20), || !daemon.0.exists());
+    assert!(gone, "the PID file is still there after SIGTERM");
+}

@@ -89,6 +89,71 @@ pub fn syslog(severity: Severity, ident: &str, msg: &str) -> bool {
     send_to(&socket(), severity, ident, msg)
 }
 
+/// A [`nut_daemon::MakeLogWriter`] that sends every `tracing` event as one
+/// syslog datagram to [`socket`] under `ident` (`ERROR` as `LOG_ERR`,
+/// `WARN` as `LOG_WARNING`, the rest as `LOG_INFO`): what NUT's daemons
+/// log once they are in the background, where standard error is gone.
+#[derive(Clone, Copy, Debug)]
+pub struct Writer {
+    ident: &'static str,
+}
+
+impl Writer {
+    /// Messages sent as `ident[pid]` (the program's name).
+    pub fn new(ident: &'static str) -> Self {
+        Writer { ident }
+    }
+}
+
+impl nut_daemon::MakeLogWriter for Writer {
+    type Writer = Line;
+    fn make_writer_for(&self, meta: &tracing::Metadata<'_>) -> Line {
+        let severity = match *meta.level() {
+            tracing::Level::ERROR => Severity::Err,
+            tracing::Level::WARN => Severity::Warning,
+            _ => Severity::Info,
+        };
+        Line { severity, ident: self.ident, buf: Vec::new() }
+    }
+}
+
+/// One message for syslog, sent when dropped (made by [`Writer`]).
+#[derive(Debug)]
+pub struct Line {
+    severity: Severity,
+    ident: &'static str,
+    buf: Vec<u8>,
+}
+
+impl std::io::Write for Line {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for Line {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.buf);
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let line = format_message(
+            self.severity,
+            self.ident,
+            std::process::id(),
+            &rfc3164_timestamp(secs),
+            text.trim_end(),
+        );
+        // No fallback through `tracing` here, as in `send_to`: that would
+        // come back to this writer.
+        let _ = UnixDatagram::unbound().and_then(|d| d.send_to(&line, socket()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
