@@ -3,8 +3,9 @@
 //!
 //! NUT 2.8.0's `netxml-ups` hands `login`/`password` to neon, whose
 //! default offers Basic (RFC 7617) and Digest (RFC 7616). The same two are
-//! here, Digest preferred when a card offers both: MD5, MD5-sess, SHA-256
-//! and SHA-256-sess, with `qop=auth` or without `qop` (RFC 2069). A
+//! here, Digest preferred when a card offers both: MD5, SHA-256 and
+//! SHA-512-256, each also as `-sess`, with `qop=auth` or without `qop`
+//! (RFC 2069). A
 //! challenge with an unknown algorithm, or whose only `qop` is `auth-int`,
 //! is not answered.
 //!
@@ -21,7 +22,7 @@
 //! ```
 
 use md5::Md5;
-use sha2::{Digest as _, Sha256};
+use sha2::{Digest as _, Sha256, Sha512_256};
 
 /// The most challenges read from one header, and parameters from one
 /// challenge: a card sends two or three of each.
@@ -168,6 +169,7 @@ impl Auth {
 enum Algorithm {
     Md5,
     Sha256,
+    Sha512_256,
 }
 
 /// Digest authentication (RFC 7616) in answer to one challenge. Its
@@ -223,6 +225,8 @@ impl DigestAuth {
                 "MD5-SESS" => (Algorithm::Md5, true),
                 "SHA-256" => (Algorithm::Sha256, false),
                 "SHA-256-SESS" => (Algorithm::Sha256, true),
+                "SHA-512-256" => (Algorithm::Sha512_256, false),
+                "SHA-512-256-SESS" => (Algorithm::Sha512_256, true),
                 _ => return None,
             },
         };
@@ -253,6 +257,7 @@ impl DigestAuth {
         match self.algorithm {
             Algorithm::Md5 => hex(&Md5::digest(data.as_bytes())),
             Algorithm::Sha256 => hex(&Sha256::digest(data.as_bytes())),
+            Algorithm::Sha512_256 => hex(&Sha512_256::digest(data.as_bytes())),
         }
     }
 
@@ -361,29 +366,33 @@ mod tests {
         let header = r#"Digest realm="http-auth@example.org", qop="auth, auth-int",
             algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
             opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS""#;
-        let c = parse_challenges(header);
-        let mut d = DigestAuth::new(&c[0], "Mufasa", "Circle of Life").unwrap();
-        let v = d.authorization(
-            "GET",
-            "/dir/index.html",
-            "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
-        );
-        assert!(
-            v.contains(
-                "response=\"753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1\""
+        // RFC 7616's example with its algorithm replaced: the first answer.
+        let answer = |alg: &str| {
+            let c = header.replace("SHA-256", alg);
+            let mut d =
+                DigestAuth::new(&parse_challenges(&c)[0], "Mufasa", "Circle of Life").unwrap();
+            d.authorization(
+                "GET",
+                "/dir/index.html",
+                "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
+            )
+        };
+        // SHA-512-256 (RFC 7616 has no example without userhash): the
+        // expected answers were computed with Python's hashlib.
+        for (alg, want) in [
+            ("SHA-256", "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"),
+            ("MD5", "8ca523f5e9506fed4657c9700eebdbec"),
+            ("SHA-512-256", "430d05014cecc49cab6fbe03176d41a1da86cbfe24a16580e22aaad928d960d0"),
+            (
+                "SHA-512-256-sess",
+                "3f2a34f923c38b0fb26dce2fdfc2ce326c23cecf86fbb1444f3e51fbbc2cb92e",
             ),
-            "{v}"
-        );
-        assert!(v.contains("nc=00000001"), "{v}");
-        let md5 = header.replace("SHA-256", "MD5");
-        let mut d =
-            DigestAuth::new(&parse_challenges(&md5)[0], "Mufasa", "Circle of Life").unwrap();
-        let v = d.authorization(
-            "GET",
-            "/dir/index.html",
-            "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
-        );
-        assert!(v.contains("response=\"8ca523f5e9506fed4657c9700eebdbec\""), "{v}");
+        ] {
+            let v = answer(alg);
+            assert!(v.contains(&format!("response=\"{want}\"")), "{alg}: {v}");
+            assert!(v.contains(&format!("algorithm={alg}")), "{alg}: {v}");
+            assert!(v.contains("nc=00000001"), "{v}");
+        }
 
         let header = r#"Digest realm="testrealm@host.com", qop="auth,auth-int",
             nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41""#;
