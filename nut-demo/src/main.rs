@@ -150,10 +150,7 @@ fn run() -> Result<ExitCode, String> {
     for d in [&etc, &state] {
         std::fs::create_dir_all(d).map_err(|e| e.to_string())?;
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| e.to_string())?
-        .port();
+    let port = free_port()?;
     let scenario: String = SCENARIO
         .lines()
         .map(|l| match l.strip_prefix("TIMER ").and_then(|n| n.trim().parse::<u32>().ok()) {
@@ -290,6 +287,31 @@ struct Stack {
     driver: Daemon,
     upsd: Daemon,
     upsmon: Daemon,
+}
+
+/// A free port on 127.0.0.1 for the demo's `upsd`, below the kernel's range
+/// of ports for outgoing connections (`ip_local_port_range`): `upsd` binds
+/// it again after the simulated reboot, and a port from that range could
+/// meanwhile have become the local end of some connection. Port 0's choice
+/// when no port below the range is free.
+fn free_port() -> Result<u16, String> {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    if let Some(span) = low.checked_sub(10000).filter(|s| *s > 0) {
+        let first = std::process::id() % u32::from(span);
+        for i in 0..u32::from(span).min(2000) {
+            let port = 10000 + ((first + i) % u32::from(span)) as u16;
+            if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                return Ok(port);
+            }
+        }
+    }
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port on 127.0.0.1: {e}"))
 }
 
 /// Tells the main thread that the watcher is done (SIGUSR1) or could not
