@@ -58,7 +58,8 @@ impl Blocking {
     /// Stops the server and returns how it ended.
     pub fn stop(mut self) -> io::Result<Exit> {
         self.stop.stop();
-        self.join()
+        let thread = self.thread.take().expect("joined once");
+        thread.join().expect("the server thread panicked")
     }
 
     /// Waits, without stopping it, until the server ends by itself (a fatal
@@ -69,11 +70,6 @@ impl Blocking {
         std::thread::spawn(move || tx.send(thread.join()));
         let joined = rx.recv_timeout(limit).ok()?;
         Some(joined.expect("the server thread panicked"))
-    }
-
-    fn join(&mut self) -> io::Result<Exit> {
-        let thread = self.thread.take().expect("joined once");
-        thread.join().expect("the server thread panicked")
     }
 }
 
@@ -117,19 +113,24 @@ impl Tokio {
 
     /// Stops the server and returns how it ended.
     pub fn stop(mut self) -> io::Result<Exit> {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
+        self.signal();
         let thread = self.thread.take().expect("joined once");
         thread.join().expect("the server thread panicked")
     }
 }
 
-impl Drop for Tokio {
-    fn drop(&mut self) {
+impl Tokio {
+    /// Tells `serve_until` to return (once).
+    fn signal(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
+    }
+}
+
+impl Drop for Tokio {
+    fn drop(&mut self) {
+        self.signal();
     }
 }
 
